@@ -1,0 +1,63 @@
+# k8s-lab: `make run` installs what is missing and starts the lab; `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export K8S_LAB_CACHE ?= $(HOME)/.cache/k8s-lab
+# The groups of binaries the toolchain build makes: api (kwok tier) and full (kind tier).
+TOOLCHAIN_GROUPS ?= api
+
+.PHONY: help run test setup system-deps system-deps-test venv npm toolchain migrate static check-deploy clean
+
+help:
+	@echo "make run    install what is missing and start the lab on http://127.0.0.1:$(PORT)/"
+	@echo "make test   install what the tests need and run them"
+	@echo "make toolchain   build the pinned Kubernetes toolchain into $(K8S_LAB_CACHE)"
+
+run: setup migrate static
+	$(PY) manage.py runlab --port $(PORT) --no-migrate
+
+test: setup system-deps-test static
+	$(PY) -m pytest
+
+setup: system-deps venv npm toolchain
+
+system-deps:
+	@scripts/system-deps.sh run
+
+system-deps-test:
+	@scripts/system-deps.sh test
+
+# The virtual environment is rebuilt only when a requirements file changes.
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "[setup] installing Python packages into $(VENV)"
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+npm: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	@echo "[setup] installing front-end packages from npm"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+toolchain:
+	@bash toolchain/build.sh $(TOOLCHAIN_GROUPS)
+
+migrate: venv
+	@$(PY) manage.py migrate --noinput -v0
+
+static: venv npm
+	@$(PY) manage.py collectstatic --noinput -v0
+
+# What `manage.py check --deploy` says about production settings (HTTPS on, a real secret).
+check-deploy: venv
+	@HTTPS=true SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf var/static

@@ -1,0 +1,46 @@
+"""What the lab remembers about a learner's way through a course."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class LessonProgressQuerySet(models.QuerySet):
+    def completed_slugs(self, user, course_slug: str) -> set[str]:
+        if not user.is_authenticated:
+            return set()
+        return set(self.filter(user=user, course=course_slug, completed_at__isnull=False)
+                   .values_list("lesson", flat=True))
+
+
+class LessonProgress(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="lesson_progress")
+    course = models.SlugField(max_length=100)
+    lesson = models.SlugField(max_length=100)
+    first_opened_at = models.DateTimeField(default=timezone.now)
+    last_opened_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LessonProgressQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course", "lesson"], name="one_progress_per_lesson"),
+        ]
+        indexes = [models.Index(fields=["course", "lesson"])]
+
+    def __str__(self):
+        return f"{self.user} {self.course}/{self.lesson}"
+
+    @classmethod
+    def opened(cls, user, course: str, lesson: str) -> "LessonProgress":
+        progress, created = cls.objects.get_or_create(user=user, course=course, lesson=lesson)
+        if not created:
+            cls.objects.filter(pk=progress.pk).update(last_opened_at=timezone.now())
+        return progress
+
+    @classmethod
+    def complete(cls, user, course: str, lesson: str) -> None:
+        progress, _ = cls.objects.get_or_create(user=user, course=course, lesson=lesson)
+        # Keep the first completion time: later visits do not rewrite history.
+        cls.objects.filter(pk=progress.pk, completed_at__isnull=True).update(completed_at=timezone.now())

@@ -1,0 +1,87 @@
+"""Pages a learner reads: the catalog, a course's overview and a lesson."""
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from courses.catalog import all_courses, get_course
+from courses.models import LessonProgress
+from courses.rendering import render_markdown
+
+
+def _get_course_or_404(slug: str):
+    course = get_course(slug)
+    if course is None:
+        raise Http404("No such course")
+    return course
+
+
+def _get_lesson_or_404(course, lesson_slug: str):
+    lesson = course.lesson(lesson_slug)
+    if lesson is None:
+        raise Http404("No such lesson")
+    return lesson
+
+
+def catalog(request):
+    cards = []
+    for course in all_courses():
+        done = LessonProgress.objects.completed_slugs(request.user, course.slug)
+        total = len(course.lessons)
+        finished = len(done & {lesson.slug for lesson in course.lessons})
+        cards.append({"course": course, "done": finished, "total": total,
+                      "percent": round(100 * finished / total) if total else 0})
+    return render(request, "courses/catalog.html", {"cards": cards})
+
+
+def course_detail(request, course_slug):
+    course = _get_course_or_404(course_slug)
+    done = LessonProgress.objects.completed_slugs(request.user, course.slug)
+    rows = [{"lesson": lesson, "done": lesson.slug in done} for lesson in course.lessons]
+    finished = sum(1 for row in rows if row["done"])
+    next_lesson = next((row["lesson"] for row in rows if not row["done"]),
+                       course.lessons[0] if course.lessons else None)
+    return render(request, "courses/course_detail.html", {
+        "course": course,
+        "rows": rows,
+        "finished": finished,
+        "percent": round(100 * finished / len(rows)) if rows else 0,
+        "next_lesson": next_lesson,
+        "description": render_markdown(course.description).html if course.description else "",
+    })
+
+
+@login_required
+def lesson_detail(request, course_slug, lesson_slug):
+    course = _get_course_or_404(course_slug)
+    lesson = _get_lesson_or_404(course, lesson_slug)
+    LessonProgress.opened(request.user, course.slug, lesson.slug)
+    done = LessonProgress.objects.completed_slugs(request.user, course.slug)
+    previous, following = course.neighbours(lesson.slug)
+    rendered = render_markdown(lesson.body)
+    # A lesson with mistakes in its files still renders what it can and lists the problems,
+    # so an author editing it sees them at once and a learner never meets a 500.
+    problems = [p for p in course.problems if p.path == lesson.path]
+    return render(request, "courses/lesson.html", {
+        "course": course,
+        "lesson": lesson,
+        "body": rendered.html,
+        "toc": rendered.toc,
+        "previous": previous,
+        "next": following,
+        "done": done,
+        "is_done": lesson.slug in done,
+        "problems": problems,
+    })
+
+
+@login_required
+@require_POST
+def lesson_complete(request, course_slug, lesson_slug):
+    course = _get_course_or_404(course_slug)
+    lesson = _get_lesson_or_404(course, lesson_slug)
+    LessonProgress.complete(request.user, course.slug, lesson.slug)
+    _, following = course.neighbours(lesson.slug)
+    if following is not None:
+        return redirect("lesson", course.slug, following.slug)
+    return redirect("course", course.slug)

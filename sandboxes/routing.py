@@ -1,0 +1,2 @@
+"""WebSocket routes of the sandboxes app."""
+websocket_urlpatterns: list = []

@@ -1,0 +1,89 @@
+"""Fixtures shared by all tests: real Redis, a real Celery worker, a real uvicorn server, and
+the three people most tests need (a learner who owns things, another learner, an instructor)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests import harness
+from tests.processes import start_redis, start_web, start_worker
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server():
+    service = start_redis(harness.REDIS_PORT)
+    yield service
+    service.stop()
+
+
+def _test_db_env() -> dict:
+    """The environment that points a child process at the test database."""
+    name = settings.DATABASES["default"]["NAME"]
+    return {"DATABASE_URL": f"sqlite:///{name}"} if "sqlite" in settings.DATABASES["default"]["ENGINE"] else {}
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    service = start_worker(_test_db_env())
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup, django_db_blocker):
+    port = harness.free_port()
+    service = start_web(port, _test_db_env())
+    service.url = f"http://127.0.0.1:{port}"
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def lab_url(web_server, transactional_db):
+    """The URL of a real uvicorn serving the lab, on the test database (committed data)."""
+    return web_server.url
+
+
+@pytest.fixture
+def password():
+    return "correct-horse-battery-staple-42"
+
+
+@pytest.fixture
+def owner(django_user_model, password):
+    return django_user_model.objects.create_user("alice", "alice@example.com", password)
+
+
+@pytest.fixture
+def other(django_user_model, password):
+    return django_user_model.objects.create_user("mallory", "mallory@example.com", password)
+
+
+@pytest.fixture
+def instructor(django_user_model, password):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("irene", "irene@example.com", password)
+    user.groups.add(Group.objects.get_or_create(name="instructors")[0])
+    return user
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    path = Path(settings.BASE_DIR) / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def course_dir(tmp_path, settings):
+    """A private COURSE_DIRS for tests that write course files."""
+    settings.COURSE_DIRS = [tmp_path]
+    return tmp_path
+
+
+def pytest_report_header(config):
+    return [f"lab data dir: {os.environ['LAB_DATA_DIR']}", f"redis: {os.environ['REDIS_URL']}"]

@@ -1,0 +1,38 @@
+"""Loaded with `-p tests.harness` before Django reads its settings.
+
+The tests run the lab's real parts: a Redis server, a Celery worker and uvicorn, as processes.
+This module gives the test session its own data directory, Redis port and Celery queue, so a
+test run never touches a developer's running lab (or another test run's).
+"""
+import os
+import shutil
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_data = ROOT / "var" / f"test-{os.getpid()}"
+shutil.rmtree(_data, ignore_errors=True)
+_data.mkdir(parents=True)
+REDIS_PORT = free_port()
+os.environ.update({
+    "LAB_DATA_DIR": str(_data),
+    "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+    "CELERY_QUEUE": f"test-{os.getpid()}",
+    "CHANNELS_PREFIX": f"k8slab-test-{os.getpid()}",
+    "SECRET_KEY": "tests-only-" + "x" * 40,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+})
+os.environ.pop("DATABASE_URL", None)
+
+
+def pytest_unconfigure(config):
+    if not os.environ.get("KEEP_TEST_DATA"):
+        shutil.rmtree(_data, ignore_errors=True)

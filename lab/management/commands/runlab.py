@@ -67,7 +67,7 @@ class Command(BaseCommand):
         if self._redis_answers():
             self._log("redis", f"using the Redis already running at {url.hostname}:{url.port}")
             return
-        if "REDIS_URL" in os.environ or url.hostname not in ("127.0.0.1", "localhost"):
+        if url.hostname not in ("127.0.0.1", "localhost"):
             raise CommandError(f"Redis at {settings.REDIS_URL} does not answer")
         server = shutil.which("redis-server")
         if not server:

@@ -1,5 +1,6 @@
 """Django settings for k8s-lab: everything comes from environment variables, with defaults that
 run the whole lab on one machine (`make run`) and nothing secret in the repository."""
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -161,6 +162,9 @@ CHANNEL_LAYERS = {
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True
+# Results are kept only for the few tasks a command waits on (e.g. `sandbox reconcile`).
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
 # A task whose worker died mid-run goes back to the queue instead of being lost.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -170,6 +174,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "lab")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
+# Beat's jobs; the worker also runs reconcile and refill once when it starts.
+CELERY_BEAT_SCHEDULE = {
+    "reap-idle-sandboxes": {"task": "sandboxes.tasks.reap", "schedule": 30.0},
+    "refill-pools": {"task": "sandboxes.tasks.refill_pools", "schedule": 30.0},
+    "dispatch-queued": {"task": "sandboxes.tasks.dispatch_queued", "schedule": 10.0},
+}
 
 # Courses are read from these directories (each holds one folder per course).
 COURSE_DIRS = [Path(p) for p in env_list("COURSE_DIRS", [str(BASE_DIR / "courses" / "content")])]
@@ -180,6 +190,36 @@ LAB_CACHE = Path(env_str("K8S_LAB_CACHE", str(Path.home() / ".cache" / "k8s-lab"
 TOOLCHAIN_BIN = Path(env_str("TOOLCHAIN_BIN", str(LAB_CACHE / "toolchain" / "bin")))
 # Sandbox tiers this lab offers; /healthz reports 503 when one of their backends is down.
 LAB_TIERS = env_list("LAB_TIERS", ["api"])
+# This machine's name among sandbox hosts: clusters live on the host that created them, and
+# that host's worker consumes its own queue (CELERY_QUEUE.<host>) for deleting them.
+LAB_HOST = env_str("LAB_HOST", os.uname().nodename)
+SANDBOX_DIR = DATA_DIR / "sandboxes"
+# A learner's cluster is deleted after this long without activity; they are warned first.
+SANDBOX_IDLE_TIMEOUT = env_int("SANDBOX_IDLE_TIMEOUT", 60 * 60, minimum=60)
+SANDBOX_WARN_BEFORE = env_int("SANDBOX_WARN_BEFORE", 5 * 60, minimum=0)
+# Quotas: active sandboxes one learner may hold, and clusters one host runs per tier.
+SANDBOX_PER_LEARNER = env_int("SANDBOX_PER_LEARNER", 1, minimum=1)
+SANDBOX_CAPACITY = {
+    "api": env_int("SANDBOX_CAPACITY_API", 30, minimum=0),
+    "full": env_int("SANDBOX_CAPACITY_FULL", 4, minimum=0),
+}
+# Warm pool: clusters kept ready per tier so a learner's start is a claim, not a create.
+SANDBOX_POOL = {
+    "api": env_int("SANDBOX_POOL_API", 2, minimum=0),
+    "full": env_int("SANDBOX_POOL_FULL", 0, minimum=0),
+}
+# A create that takes longer than this is given up (and its cluster deleted).
+SANDBOX_CREATE_TIMEOUT = {
+    "api": env_int("SANDBOX_CREATE_TIMEOUT_API", 120, minimum=10),
+    "full": env_int("SANDBOX_CREATE_TIMEOUT_FULL", 600, minimum=30),
+}
+SANDBOX_CREATE_RETRIES = env_int("SANDBOX_CREATE_RETRIES", 2, minimum=0)
+# Every sandbox host beat should reconcile (each host's worker compares its own backends).
+LAB_HOSTS = env_list("LAB_HOSTS", [LAB_HOST])
+for _host in LAB_HOSTS:
+    CELERY_BEAT_SCHEDULE[f"reconcile-{_host}"] = {
+        "task": "sandboxes.tasks.reconcile", "schedule": 60.0,
+        "options": {"queue": f"{CELERY_TASK_DEFAULT_QUEUE}.{_host}"}}
 
 LOGGING = {
     "version": 1,

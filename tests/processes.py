@@ -75,10 +75,11 @@ def start_redis(port: int) -> Service:
 
 
 def start_worker(extra_env: dict | None = None) -> Service:
+    from sandboxes.lifecycle import worker_queues
     service = Service("worker", [sys.executable, "-m", "celery", "-A", "lab", "worker",
                                  "--loglevel", "INFO", "--concurrency", "4",
                                  "--hostname", f"test-worker-{os.getpid()}@%h",
-                                 "--queues", os.environ["CELERY_QUEUE"]], env=extra_env)
+                                 "--queues", worker_queues()], env=extra_env)
     from lab.celery import app
     wait_for(lambda: app.control.ping(timeout=0.5, limit=1), 60, "the Celery worker", service, 0.5)
     return service

@@ -10,7 +10,12 @@ Progress = Callable[[str, int, str], None]
 
 
 class BackendError(RuntimeError):
-    """A backend could not do what was asked; the message is fit to show an operator."""
+    """A backend could not do what was asked; the message is fit to show an operator.
+    permanent=True says that trying again cannot help (a missing binary, a bad setting)."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class Backend(ABC):

@@ -23,6 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from lab.env import env_int, env_str
+from sandboxes.lifecycle import worker_queues
 
 STOP_GRACE_SECONDS = 15
 
@@ -52,7 +53,7 @@ class Command(BaseCommand):
             self._spawn("worker", [python, "-m", "celery", "-A", "lab", "worker", "--loglevel",
                                    "INFO", "--concurrency", str(env_int("WORKER_CONCURRENCY", 4, 1)),
                                    "--hostname", f"worker@{os.uname().nodename}",
-                                   "--queues", settings.CELERY_TASK_DEFAULT_QUEUE])
+                                   "--queues", worker_queues()])
             self._spawn("beat", [python, "-m", "celery", "-A", "lab", "beat", "--loglevel", "INFO",
                                  "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME])
             self.stdout.write(self.style.SUCCESS(

@@ -1,0 +1,49 @@
+"""Talking to a sandbox's Kubernetes API from the lab: a client per kubeconfig, with timeouts."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sandboxes.backends.base import BackendError
+
+REQUEST_TIMEOUT = 5
+
+
+def api_client(kubeconfig: Path):
+    from kubernetes import config
+
+    client = config.new_client_from_config(config_file=str(kubeconfig))
+    # Every call gets a timeout: a dead cluster must never hang a worker or a page.
+    client.configuration.retries = 0
+    return client
+
+
+def readyz(client, timeout: float = REQUEST_TIMEOUT) -> bool:
+    """True when the API server answers /readyz with 200 (kwokctl's exit code is no proof)."""
+    url = client.configuration.host + "/readyz"
+    response = client.call_api("GET", url, header_params={"Accept": "text/plain"},
+                               _request_timeout=timeout)
+    return response.status == 200
+
+
+def wait_until(predicate, deadline: float, what: str, interval: float = 0.25, fatal=()):
+    """Poll predicate until it returns something truthy or the monotonic deadline passes.
+    Exceptions of the types in fatal end the wait at once; others mean "not yet"."""
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except fatal:
+            raise
+        except Exception as exc:  # noqa: BLE001 - not ready yet; keep the last reason
+            last_error = exc
+        time.sleep(interval)
+    reason = f": {_short(last_error)}" if last_error else ""
+    raise BackendError(f"timed out waiting for {what}{reason}")
+
+
+def _short(exc: Exception) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) < 300 else text[:300] + "…"

@@ -1,0 +1,366 @@
+"""The verbs of a sandbox's life: start (or claim from the warm pool), create, stop, expire,
+reconcile. Views, commands and Celery tasks all go through these functions.
+
+Every state change is a conditional UPDATE (Sandbox.transition) and every step may run twice:
+creating what exists and deleting what is gone both count as success.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, When
+from django.utils import timezone
+
+from sandboxes import coordination, progress
+from sandboxes.backends import BackendError, get_backend
+from sandboxes.models import (ACTIVE_STATES, CLUSTER_STATES, USABLE_STATES, Sandbox,
+                              SandboxEvent, State)
+from sandboxes.names import is_lab_cluster
+
+log = logging.getLogger(__name__)
+# Activity is written at most this often per sandbox; a busy terminal must not hammer the DB.
+TOUCH_EVERY_SECONDS = 20
+
+
+class SandboxRefused(Exception):
+    """The learner cannot have a sandbox now; the message says why, in words for them."""
+
+
+def host_queue(host: str) -> str:
+    return f"{settings.CELERY_TASK_DEFAULT_QUEUE}.{host}"
+
+
+def worker_queues() -> str:
+    """The queues a worker on this host consumes: the shared one and its host's own."""
+    return f"{settings.CELERY_TASK_DEFAULT_QUEUE},{host_queue(settings.LAB_HOST)}"
+
+
+def sandbox_dir(sandbox: Sandbox) -> Path:
+    return Path(settings.SANDBOX_DIR) / str(sandbox.id)
+
+
+def record(sandbox: Sandbox, kind: str, detail: str = "") -> None:
+    SandboxEvent.objects.create(sandbox=sandbox, kind=kind, detail=detail[:2000])
+
+
+def _send(task, sandbox: Sandbox, queue: str | None = None) -> None:
+    """Send a task for this sandbox once the current transaction commits (never before: the
+    worker must find the row as we left it)."""
+    sandbox_id = str(sandbox.id)
+    options = {"queue": queue} if queue else {}
+    transaction.on_commit(lambda: task.apply_async(args=[sandbox_id], **options))
+
+
+# Starting -----------------------------------------------------------------------------------
+
+def start(user, tier: str = "api", course: str = "", lesson: str = "") -> Sandbox:
+    """The learner's sandbox of this tier: the one they already have, one claimed from the warm
+    pool, or a new one queued for creation."""
+    if tier not in settings.LAB_TIERS:
+        raise SandboxRefused(f"This lab does not offer {tier!r} clusters right now.")
+    # One start at a time per learner, so a double click cannot create two clusters.
+    lock = coordination.client().lock(f"{coordination._prefix()}:start:{user.pk}", timeout=30,
+                                      blocking_timeout=30)
+    with lock:
+        active = Sandbox.objects.active().owned_by(user)
+        same = active.filter(tier=tier).first()
+        if same is not None:
+            touch(same, force=True)
+            return same
+        if active.count() >= settings.SANDBOX_PER_LEARNER:
+            other = active.first()
+            raise SandboxRefused(
+                f"You already have {active.count()} lab(s) running (a {other.tier} cluster). "
+                "Stop it before starting another.")
+        with transaction.atomic():
+            claimed = _claim_from_pool(user, tier, course, lesson)
+            if claimed is not None:
+                record(claimed, "claimed", f"by {user} from the warm pool")
+                _send_refill()
+                return claimed
+            sandbox = Sandbox.objects.create(owner=user, tier=tier, course=course, lesson=lesson,
+                                             backend=get_backend(tier).name, state=State.REQUESTED)
+            record(sandbox, "requested", f"by {user}")
+            from sandboxes.tasks import provision
+            _send(provision, sandbox)
+            return sandbox
+
+
+def _claim_from_pool(user, tier: str, course: str, lesson: str) -> Sandbox | None:
+    now = timezone.now()
+    candidates = (Sandbox.objects.pool(tier).filter(state=State.READY)
+                  .order_by("ready_at").values_list("pk", flat=True)[:5])
+    for pk in candidates:
+        # Another learner may take the same one at the same moment: only one UPDATE matches.
+        won = Sandbox.objects.filter(pk=pk, owner__isnull=True, state=State.READY).update(
+            owner=user, claimed_at=now, last_activity_at=now, course=course, lesson=lesson)
+        if won:
+            return Sandbox.objects.get(pk=pk)
+    return None
+
+
+def _send_refill() -> None:
+    from sandboxes.tasks import refill_pools
+    transaction.on_commit(lambda: refill_pools.apply_async())
+
+
+def touch(sandbox: Sandbox, force: bool = False) -> None:
+    """The learner did something: push the idle deadline back (and lift a warning)."""
+    now = timezone.now()
+    if not force and (now - sandbox.last_activity_at).total_seconds() < TOUCH_EVERY_SECONDS:
+        return
+    Sandbox.objects.filter(pk=sandbox.pk).update(last_activity_at=now)
+    sandbox.last_activity_at = now
+    if sandbox.state == State.EXPIRING and sandbox.transition(State.EXPIRING, State.READY, warned_at=None):
+        record(sandbox, "extended", "activity")
+        progress.publish(sandbox)
+
+
+# Creating -----------------------------------------------------------------------------------
+
+def host_load(tier: str) -> int:
+    """Clusters of this tier that exist or are being made or removed on this host."""
+    return Sandbox.objects.filter(host=settings.LAB_HOST, tier=tier,
+                                  state__in=CLUSTER_STATES).count()
+
+
+def create(sandbox_id) -> str:
+    """Create the sandbox's cluster if there is room on this host. Returns what happened:
+    "ready", "queued" (no room: it waits), or "skipped" (nothing for this worker to do)."""
+    sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
+    if sandbox is None:
+        return "skipped"
+    if sandbox.state == State.REQUESTED:
+        with coordination.capacity_lock(sandbox.tier):
+            if host_load(sandbox.tier) >= settings.SANDBOX_CAPACITY.get(sandbox.tier, 0):
+                progress.publish(sandbox)  # the page shows the queue position
+                return "queued"
+            if not sandbox.transition(State.REQUESTED, State.PROVISIONING, host=settings.LAB_HOST,
+                                      provisioning_at=timezone.now()):
+                return "skipped"
+        record(sandbox, "provisioning", f"on {settings.LAB_HOST}")
+    elif sandbox.state == State.PROVISIONING and sandbox.host == settings.LAB_HOST:
+        # A redelivered or retried task: carry on unless a live worker is already on it.
+        if coordination.is_creating(sandbox.id):
+            return "skipped"
+    else:
+        return "skipped"
+
+    backend = get_backend(sandbox.tier)
+    with coordination.creating(sandbox.id):
+        progress.report(sandbox, "starting", 2, f"Creating your {sandbox.tier} cluster")
+        source = backend.create(sandbox.cluster,
+                                lambda step, pct, msg: progress.report(sandbox, step, pct, msg))
+        kubeconfig = _install_kubeconfig(sandbox, source)
+        now = timezone.now()
+        became_ready = sandbox.transition(
+            State.PROVISIONING, State.READY, ready_at=now, kubeconfig=str(kubeconfig),
+            step="ready", percent=100, message="Your cluster is ready",
+            **({"last_activity_at": now} if sandbox.owner_id else {}))
+    if not became_ready:
+        # Stopped while it was being created: the delete task (waiting for us) removes it.
+        return "skipped"
+    record(sandbox, "ready", f"{(sandbox.ready_at - sandbox.provisioning_at).total_seconds():.1f}s")
+    progress.publish(sandbox)
+    return "ready"
+
+
+def _install_kubeconfig(sandbox: Sandbox, source: Path) -> Path:
+    """Copy the backend's kubeconfig into the sandbox's own directory, readable only by the lab
+    (0600): it is handed to the owner's terminal and checks, never served to a browser."""
+    directory = sandbox_dir(sandbox)
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    target = directory / "kubeconfig"
+    tmp = directory / ".kubeconfig.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(Path(source).read_bytes())
+    os.replace(tmp, target)
+    return target
+
+
+def note_retry(sandbox_id, error: Exception, attempt: int, countdown: int) -> None:
+    sandbox = Sandbox.objects.get(pk=sandbox_id)
+    _delete_cluster_quietly(sandbox)
+    # Keep the "being created" marker through the back-off so the reconciler leaves it alone.
+    coordination.hold_creating(sandbox.id, countdown + 60)
+    record(sandbox, "retry", f"attempt {attempt}: {error}")
+    progress.report(sandbox, "retrying", 5,
+                    f"Starting again after a problem (attempt {attempt + 1}): {error}"[:300])
+
+
+def fail(sandbox_id, reason: str) -> None:
+    sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
+    if sandbox is None:
+        return
+    if sandbox.transition((State.REQUESTED, State.PROVISIONING, State.READY, State.EXPIRING),
+                          State.FAILED, failure=reason[:2000], ended_at=timezone.now(),
+                          message="Your cluster could not be started" if sandbox.state in
+                          (State.REQUESTED, State.PROVISIONING) else "Your cluster stopped working"):
+        record(sandbox, "failed", reason)
+        _delete_cluster_quietly(sandbox)
+        _remove_files(sandbox)
+        progress.publish(sandbox)
+        _send_dispatch()
+
+
+def _delete_cluster_quietly(sandbox: Sandbox) -> None:
+    if not sandbox.host or sandbox.host != settings.LAB_HOST:
+        return
+    try:
+        get_backend(sandbox.tier).delete(sandbox.cluster)
+    except Exception:  # noqa: BLE001 - the reconciler deletes it later if this fails
+        log.warning("could not delete cluster %s; the reconciler will", sandbox.cluster, exc_info=True)
+
+
+def _remove_files(sandbox: Sandbox) -> None:
+    shutil.rmtree(sandbox_dir(sandbox), ignore_errors=True)
+
+
+# Stopping -----------------------------------------------------------------------------------
+
+def stop(sandbox: Sandbox, reason: str = "stopped") -> bool:
+    """Stop the sandbox: a queued one simply ends; one with a cluster is deleted by its host."""
+    now = timezone.now()
+    if sandbox.transition(State.REQUESTED, State.DELETED, ended_at=now, message="Stopped"):
+        record(sandbox, "deleted", reason)
+        progress.publish(sandbox)
+        return True
+    if not sandbox.transition((State.PROVISIONING, State.READY, State.EXPIRING), State.DELETING,
+                              message="Stopping your cluster"):
+        return False
+    record(sandbox, "deleting", reason)
+    progress.publish(sandbox)
+    from sandboxes.tasks import delete
+    _send(delete, sandbox, queue=host_queue(sandbox.host) if sandbox.host else None)
+    return True
+
+
+def reset(sandbox: Sandbox) -> Sandbox:
+    """A fresh cluster for the same learner, course and lesson."""
+    stop(sandbox, reason="reset")
+    return start(sandbox.owner, sandbox.tier, sandbox.course, sandbox.lesson)
+
+
+def delete(sandbox_id) -> str:
+    """Delete the cluster of a sandbox in DELETING. Returns "deleted", "wait" (a create is still
+    running: try again shortly) or "skipped"."""
+    sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
+    if sandbox is None or sandbox.state != State.DELETING:
+        return "skipped"
+    if coordination.is_creating(sandbox.id):
+        return "wait"
+    get_backend(sandbox.tier).delete(sandbox.cluster)
+    _remove_files(sandbox)
+    if sandbox.transition(State.DELETING, State.DELETED, ended_at=timezone.now(), message="Stopped"):
+        record(sandbox, "deleted")
+        progress.publish(sandbox)
+    _send_dispatch()
+    return "deleted"
+
+
+def _send_dispatch() -> None:
+    from sandboxes.tasks import dispatch_queued
+    transaction.on_commit(lambda: dispatch_queued.apply_async())
+
+
+# Background jobs ----------------------------------------------------------------------------
+
+def dispatch_queued() -> int:
+    """Send creates for queued sandboxes while this host has room: learners first, then the
+    warm pool, oldest first. Returns how many were sent."""
+    from sandboxes.tasks import provision
+
+    sent = 0
+    for tier in settings.LAB_TIERS:
+        room = settings.SANDBOX_CAPACITY.get(tier, 0) - host_load(tier)
+        if room <= 0:
+            for waiting in Sandbox.objects.filter(tier=tier, state=State.REQUESTED, owner__isnull=False):
+                progress.publish(waiting)  # positions may have moved
+            continue
+        queued = (Sandbox.objects.filter(tier=tier, state=State.REQUESTED)
+                  .annotate(is_pool=Case(When(owner__isnull=True, then=1), default=0))
+                  .order_by("is_pool", "created_at")[:room])
+        for sandbox in queued:
+            provision.apply_async(args=[str(sandbox.id)])
+            sent += 1
+    return sent
+
+
+def refill_pools() -> int:
+    """Top each tier's warm pool up to its size. Returns how many pool sandboxes were added."""
+    from sandboxes.tasks import provision
+
+    added = 0
+    for tier in settings.LAB_TIERS:
+        want = settings.SANDBOX_POOL.get(tier, 0)
+        have = Sandbox.objects.pool(tier).filter(state__in=ACTIVE_STATES).count()
+        for _ in range(max(0, want - have)):
+            with transaction.atomic():
+                sandbox = Sandbox.objects.create(owner=None, tier=tier, state=State.REQUESTED,
+                                                 backend=get_backend(tier).name)
+                record(sandbox, "requested", "warm pool")
+                _send(provision, sandbox)
+            added += 1
+    return added
+
+
+def reap() -> dict:
+    """Warn learners whose clusters sit idle, and stop those idle past the timeout."""
+    now = timezone.now()
+    idle = timedelta(seconds=settings.SANDBOX_IDLE_TIMEOUT)
+    warn = timedelta(seconds=max(0, settings.SANDBOX_IDLE_TIMEOUT - settings.SANDBOX_WARN_BEFORE))
+    warned = stopped = 0
+    for sandbox in Sandbox.objects.filter(state=State.READY, owner__isnull=False,
+                                          last_activity_at__lt=now - warn):
+        if sandbox.transition(State.READY, State.EXPIRING, warned_at=now):
+            record(sandbox, "expiring")
+            progress.publish(sandbox)
+            warned += 1
+    for sandbox in Sandbox.objects.filter(state__in=USABLE_STATES, owner__isnull=False,
+                                          last_activity_at__lt=now - idle):
+        if stop(sandbox, reason="idle timeout"):
+            stopped += 1
+    return {"warned": warned, "stopped": stopped}
+
+
+def reconcile() -> dict:
+    """Compare each backend's actual clusters on this host with the database, and act:
+    delete clusters nobody owns, fail sandboxes whose cluster is gone or whose creator died,
+    and resend deletes that were lost. The same loop the course teaches, run on the lab."""
+    from sandboxes.tasks import delete as delete_task
+
+    result = {"orphans_deleted": [], "lost": [], "abandoned": [], "deletes_resent": []}
+    for tier in ("api", "full"):
+        backend = get_backend(tier)
+        if not backend.health().get("ok"):
+            continue
+        actual = {name for name in backend.list_clusters() if is_lab_cluster(name)}
+        known = {sb.cluster: sb for sb in Sandbox.objects.filter(
+            host=settings.LAB_HOST, tier=tier, state__in=CLUSTER_STATES)}
+        for name in sorted(actual - set(known)):
+            # Re-read: a create may have claimed this name since the query above.
+            if Sandbox.objects.filter(cluster=name, state__in=CLUSTER_STATES).exists():
+                continue
+            backend.delete(name)
+            result["orphans_deleted"].append(name)
+            log.info("reconcile: deleted orphan cluster %s", name)
+        for name, sandbox in known.items():
+            if sandbox.state in USABLE_STATES and name not in actual:
+                fail(sandbox.id, "Its cluster disappeared (the host restarted, or it was "
+                                 "deleted outside the lab).")
+                result["lost"].append(str(sandbox.id))
+            elif sandbox.state == State.PROVISIONING and not coordination.is_creating(sandbox.id):
+                fail(sandbox.id, "The worker creating it stopped before it was ready.")
+                result["abandoned"].append(str(sandbox.id))
+            elif sandbox.state == State.DELETING and not coordination.is_creating(sandbox.id):
+                delete_task.apply_async(args=[str(sandbox.id)], queue=host_queue(sandbox.host))
+                result["deletes_resent"].append(str(sandbox.id))
+    return result

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from courses.catalog import all_courses, get_course
 from courses.models import LessonProgress
 from courses.rendering import render_markdown
+from sandboxes.models import Sandbox
 
 
 def _get_course_or_404(slug: str):
@@ -72,6 +73,7 @@ def lesson_detail(request, course_slug, lesson_slug):
         "done": done,
         "is_done": lesson.slug in done,
         "problems": problems,
+        "sandbox": Sandbox.objects.active().owned_by(request.user).filter(tier=lesson.tier).first(),
     })
 
 

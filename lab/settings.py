@@ -214,6 +214,9 @@ SANDBOX_CREATE_TIMEOUT = {
     "full": env_int("SANDBOX_CREATE_TIMEOUT_FULL", 600, minimum=30),
 }
 SANDBOX_CREATE_RETRIES = env_int("SANDBOX_CREATE_RETRIES", 2, minimum=0)
+# How long a worker's "I am creating this cluster" mark outlives the worker (it is renewed
+# every quarter of this while the worker lives).
+SANDBOX_MARKER_TTL = env_int("SANDBOX_MARKER_TTL", 45, minimum=4)
 # Every sandbox host beat should reconcile (each host's worker compares its own backends).
 LAB_HOSTS = env_list("LAB_HOSTS", [LAB_HOST])
 for _host in LAB_HOSTS:

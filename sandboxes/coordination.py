@@ -10,8 +10,8 @@ from django.conf import settings
 
 _clients: dict[str, redis.Redis] = {}
 _clients_lock = threading.Lock()
-HEARTBEAT_SECONDS = 10
-MARKER_TTL = 45
+def _marker_ttl() -> int:
+    return settings.SANDBOX_MARKER_TTL
 
 
 def client() -> redis.Redis:
@@ -59,15 +59,16 @@ def hold_creating(sandbox_id, seconds: int) -> None:
 def creating(sandbox_id):
     """Marks the sandbox as being created for as long as this worker is alive and inside the
     block. A heartbeat renews the short-lived key, so a worker killed with SIGKILL leaves a key
-    that vanishes within MARKER_TTL seconds, and the reconciler then knows nobody is on it."""
+    that vanishes within SANDBOX_MARKER_TTL seconds, and the reconciler then knows nobody is on it."""
     key = _marker_key(sandbox_id)
-    client().set(key, settings.LAB_HOST, ex=MARKER_TTL)
+    ttl = _marker_ttl()
+    client().set(key, settings.LAB_HOST, ex=ttl)
     stop = threading.Event()
 
     def beat():
-        while not stop.wait(HEARTBEAT_SECONDS):
+        while not stop.wait(max(1, ttl // 4)):
             try:
-                client().set(key, settings.LAB_HOST, ex=MARKER_TTL)
+                client().set(key, settings.LAB_HOST, ex=ttl)
             except redis.RedisError:
                 pass
 

@@ -13,6 +13,14 @@ from tests.processes import start_redis, start_web, start_worker
 
 
 @pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """Pages name their static files through the manifest; collect them as `make run` does."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def redis_server():
     service = start_redis(harness.REDIS_PORT)
     yield service
@@ -25,11 +33,26 @@ def _test_db_env() -> dict:
     return {"DATABASE_URL": f"sqlite:///{name}"} if "sqlite" in settings.DATABASES["default"]["ENGINE"] else {}
 
 
+class WorkerHandle:
+    """The session's real Celery worker; a test may kill it and start it again."""
+
+    def __init__(self):
+        self.service = start_worker(_test_db_env())
+
+    def restart(self, **env):
+        """Start it again, optionally with other settings (environment variables)."""
+        self.service.stop()
+        self.service = start_worker({**_test_db_env(), **env})
+
+    def output(self):
+        return self.service.output()
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
-    service = start_worker(_test_db_env())
-    yield service
-    service.stop()
+    handle = WorkerHandle()
+    yield handle
+    handle.service.stop()
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,11 @@ os.environ.update({
     "CHANNELS_PREFIX": f"k8slab-test-{os.getpid()}",
     "SECRET_KEY": "tests-only-" + "x" * 40,
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    # No warm pool unless a test asks for one, and a small host so queueing can be tested.
+    "SANDBOX_POOL_API": "0",
+    "SANDBOX_CAPACITY_API": "3",
+    # A killed worker's "creating" marker vanishes within seconds, not the production 45 s.
+    "SANDBOX_MARKER_TTL": "6",
 })
 os.environ.pop("DATABASE_URL", None)
 

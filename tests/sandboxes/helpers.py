@@ -1,0 +1,88 @@
+"""Helpers for tests on real clusters."""
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from sandboxes.models import Sandbox, State
+from tests.processes import wait_for
+
+
+def kubectl(kubeconfig, *args, input: str | None = None, check=True) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(Path(settings.TOOLCHAIN_BIN) / "kubectl"), "--kubeconfig",
+                             str(kubeconfig), *args], capture_output=True, text=True, timeout=60,
+                            input=input)
+    if check:
+        assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
+    return result
+
+
+def kwok_clusters() -> list[str]:
+    from sandboxes.backends import get_backend
+
+    return get_backend("api").list_clusters()
+
+
+def running_processes_of(cluster: str) -> list[str]:
+    """Command lines of live processes whose arguments mention the cluster's work dir."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if f"/clusters/{cluster}/" in cmd:
+                found.append(cmd[:200])
+    return found
+
+
+def wait_state(sandbox: Sandbox, states, timeout: float = 120) -> Sandbox:
+    states = {states} if isinstance(states, str) else set(states)
+
+    def reached():
+        sandbox.refresh_from_db()
+        return sandbox.state in states
+
+    wait_for(reached, timeout, f"sandbox {sandbox.id} to reach {states} (now {sandbox.state})")
+    return sandbox
+
+
+def stop_all_and_wait(timeout: float = 120) -> None:
+    from sandboxes import lifecycle
+
+    for sandbox in Sandbox.objects.exclude(state__in=[State.DELETED, State.FAILED]):
+        lifecycle.stop(sandbox, reason="test cleanup")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not Sandbox.objects.filter(state__in=[State.DELETING, State.PROVISIONING]).exists():
+            break
+        time.sleep(0.2)
+    # Whatever is left (a failed create's leftovers) goes the way the reconciler sends it.
+    for name in kwok_clusters():
+        from sandboxes.backends import get_backend
+        get_backend("api").delete(name)
+
+
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx:1.27}]
+"""
+
+
+def pods_running(kubeconfig, selector: str, count: int) -> bool:
+    out = kubectl(kubeconfig, "get", "pods", "-l", selector, "-o", "json").stdout
+    phases = [p["status"].get("phase") for p in json.loads(out)["items"]]
+    return len(phases) == count and all(p == "Running" for p in phases)

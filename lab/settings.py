@@ -217,6 +217,13 @@ SANDBOX_CREATE_RETRIES = env_int("SANDBOX_CREATE_RETRIES", 2, minimum=0)
 # How long a worker's "I am creating this cluster" mark outlives the worker (it is renewed
 # every quarter of this while the worker lives).
 SANDBOX_MARKER_TTL = env_int("SANDBOX_MARKER_TTL", 45, minimum=4)
+# The web terminal: how long a shell outlives its last viewer, how much output it keeps for a
+# reloaded page, how many terminals one learner may have open, and the first of the host uids
+# the jailed shells run as.
+TERMINAL_SESSION_TTL = env_int("TERMINAL_SESSION_TTL", 15 * 60, minimum=1)
+TERMINAL_RING_BYTES = env_int("TERMINAL_RING_BYTES", 1024 * 1024, minimum=256 * 1024)
+TERMINAL_MAX_PER_LEARNER = env_int("TERMINAL_MAX_PER_LEARNER", 4, minimum=1)
+TERMINAL_UID_BASE = env_int("TERMINAL_UID_BASE", 200000, minimum=1000)
 # Every sandbox host beat should reconcile (each host's worker compares its own backends).
 LAB_HOSTS = env_list("LAB_HOSTS", [LAB_HOST])
 for _host in LAB_HOSTS:

@@ -22,6 +22,7 @@ from sandboxes.backends import BackendError, get_backend
 from sandboxes.models import (ACTIVE_STATES, CLUSTER_STATES, USABLE_STATES, Sandbox,
                               SandboxEvent, State)
 from sandboxes.names import is_lab_cluster
+from sandboxes.tools import run, tool_path
 
 log = logging.getLogger(__name__)
 # Activity is written at most this often per sandbox; a busy terminal must not hammer the DB.
@@ -173,15 +174,18 @@ def create(sandbox_id) -> str:
 
 def _install_kubeconfig(sandbox: Sandbox, source: Path) -> Path:
     """Copy the backend's kubeconfig into the sandbox's own directory, readable only by the lab
-    (0600): it is handed to the owner's terminal and checks, never served to a browser."""
+    (0600), with its certificates embedded: it is handed to the owner's terminal and checks,
+    never served to a browser."""
     directory = sandbox_dir(sandbox)
     directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
+    os.chmod(directory, 0o711)  # the jail's uid must reach its home below; nothing is listable
+    flat = run([tool_path("kubectl"), "config", "view", "--raw", "--flatten", "--kubeconfig",
+                str(source)], timeout=20).stdout
     target = directory / "kubeconfig"
     tmp = directory / ".kubeconfig.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(Path(source).read_bytes())
+    with os.fdopen(fd, "w") as fh:
+        fh.write(flat)
     os.replace(tmp, target)
     return target
 

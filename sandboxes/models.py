@@ -123,3 +123,16 @@ class SandboxEvent(models.Model):
 
     class Meta:
         ordering = ["at"]
+
+
+class CommandRecord(models.Model):
+    """A command the learner ran in their terminal, as their shell reported it (after editing,
+    history recall and completion), with its exit code. Checks of kind `command` read these."""
+
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="commands")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    line = models.TextField()
+    exit_code = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -8,7 +8,8 @@
 #                                                from versions.env (after bumping a pin)
 #   api  = kube-apiserver kube-controller-manager kube-scheduler kubectl
 #          etcd etcdctl etcdutl kwok kwokctl
-#   full = api + kubelet kubeadm kind
+#   full = api + kubelet kubeadm kube-proxy kind coredns
+#          (kube-proxy and coredns go into the kind node image's control-plane images)
 #
 # Idempotent: every unit (a few binaries built together) keeps a stamp holding the hash of its
 # inputs (the pins it uses from versions.env, this script, its wrapper module, the Go version).
@@ -46,13 +47,14 @@ done
 
 # Units in build order; each group is a list of units.
 UNITS_API=(etcd kube-control-plane kwok)
-UNITS_FULL=("${UNITS_API[@]}" kube-node kind)
+UNITS_FULL=("${UNITS_API[@]}" kube-node kind coredns)
 declare -A UNIT_BINS=(
 	[etcd]="etcd etcdctl etcdutl"
 	[kube-control-plane]="kube-apiserver kube-controller-manager kube-scheduler kubectl"
 	[kwok]="kwok kwokctl"
-	[kube-node]="kubelet kubeadm"
+	[kube-node]="kubelet kubeadm kube-proxy"
 	[kind]="kind"
+	[coredns]="coredns"
 )
 
 # ---------------------------------------------------------------- Go itself
@@ -123,7 +125,7 @@ update_modules() {
 		echo ')'
 		echo
 		echo 'tool ('
-		for m in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kubeadm; do
+		for m in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kubeadm kube-proxy; do
 			printf '\tk8s.io/kubernetes/cmd/%s\n' "$m"
 		done
 		echo ')'
@@ -184,6 +186,7 @@ unit_hash() {
 			kube-*) echo "$KUBERNETES_VERSION"; cat "$KUBE_MOD_DIR/go.mod" "$KUBE_MOD_DIR/go.sum" ;;
 			kwok) echo "$KWOK_VERSION $KUBERNETES_VERSION" ;;
 			kind) echo "$KIND_VERSION" ;;
+			coredns) echo "$COREDNS_VERSION" ;;
 		esac
 	} | sha256sum | cut -d' ' -f1
 }
@@ -283,6 +286,13 @@ build_unit() {
 			run_step "kind $KIND_VERSION" env -C "$out" GOBIN="$out" go install "${GO_BUILD_FLAGS[@]}" \
 				-ldflags "-s -w" "sigs.k8s.io/kind@$KIND_VERSION"
 			;;
+		coredns)
+			# The cluster DNS kubeadm deploys; its go.mod has no replace directives, so a plain
+			# go install works. The commit is unknown from a module download, like etcd's.
+			run_step "coredns $COREDNS_VERSION" env -C "$out" GOBIN="$out" go install "${GO_BUILD_FLAGS[@]}" \
+				-ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=go-module-$COREDNS_VERSION" \
+				"github.com/coredns/coredns@$COREDNS_VERSION"
+			;;
 	esac
 }
 
@@ -297,6 +307,7 @@ version_of() {
 		etcdctl | etcdutl) "$p" version 2>&1 | sed -n "s/^$b version: /v/p" ;;
 		kwok | kwokctl) "$p" --version 2>&1 | awk '{ print $3 }' ;;
 		kind) "$p" version 2>&1 | awk '{ print $2 }' ;;
+		coredns) "$p" -version 2>&1 | sed -n 's/^CoreDNS-/v/p' ;;
 	esac | head -n1
 }
 
@@ -305,6 +316,7 @@ pinned_version_of() {
 		etcd*) echo "$ETCD_VERSION" ;;
 		kwok*) echo "$KWOK_VERSION" ;;
 		kind) echo "$KIND_VERSION" ;;
+		coredns) echo "$COREDNS_VERSION" ;;
 		*) echo "$KUBERNETES_VERSION" ;;
 	esac
 }

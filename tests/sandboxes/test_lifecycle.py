@@ -28,7 +28,7 @@ def test_start_creates_a_real_cluster_through_the_worker(owner):
     assert sandbox.percent == 100 and sandbox.host == settings.LAB_HOST
     kubeconfig = Path(sandbox.kubeconfig)
     assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
-    assert stat.S_IMODE(kubeconfig.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(kubeconfig.parent.stat().st_mode) == 0o711  # traversable, not listable
     assert "worker-1" in kubectl(kubeconfig, "get", "nodes").stdout
     kubectl(kubeconfig, "apply", "-f", "-", input=DEPLOYMENT)
     wait_for(lambda: pods_running(kubeconfig, "app=web", 3), 60, "3 Running pods")

@@ -61,3 +61,18 @@ check-deploy: venv
 
 clean:
 	rm -rf var/static
+
+# ---- full-tier: kind clusters with real pods ------------------------------------------------
+# Docker Engine (started here, no systemd), the full toolchain and every image, built locally
+# (no registry). Needs root. Idempotent: a second run only checks, in seconds.
+.PHONY: full-tier full-tier-docker full-tier-images
+full-tier:
+	@bash toolchain/full-tier.sh
+
+# Only start Docker (and install the runc wrapper where privileged containers need it).
+full-tier-docker:
+	@bash toolchain/docker/ensure-docker.sh
+
+# Only (re)build the images; Docker must answer and `make toolchain TOOLCHAIN_GROUPS=full` be done.
+full-tier-images:
+	@bash toolchain/node-image/build.sh

@@ -36,3 +36,34 @@ def sign_up(page, base_url, username, password):
     page.fill("#id_password2", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+def log_in(page, base_url, username, password):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+TERMINAL_TEXT = """() => {
+  const t = window.labTerminal && window.labTerminal.term;
+  if (!t) return "";
+  const b = t.buffer.active, lines = [];
+  for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
+  return lines.join("\\n");
+}"""
+
+
+def terminal_text(page) -> str:
+    return page.evaluate(TERMINAL_TEXT)
+
+
+def wait_terminal(page, needle: str, timeout_ms: int = 30000):
+    page.wait_for_function(f"(needle) => ({TERMINAL_TEXT})().includes(needle)", arg=needle,
+                           timeout=timeout_ms)
+
+
+def type_in_terminal(page, text: str):
+    page.locator(".terminal-host .xterm").click()
+    page.keyboard.type(text)

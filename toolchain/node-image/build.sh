@@ -71,8 +71,7 @@ trap cleanup EXIT
 # ---------------------------------------------------------------- preconditions
 [[ $(id -u) -eq 0 ]] || die "run as root (debootstrap needs it)"
 "$DOCKER" info >/dev/null 2>&1 || die "Docker does not answer; run toolchain/docker/ensure-docker.sh"
-for b in kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet kubeadm kubectl \
-	etcd etcdctl etcdutl coredns; do
+for b in kubeadm kubectl; do
 	[[ -x $BIN_DIR/$b ]] || die "$BIN_DIR/$b is missing; run toolchain/build.sh full"
 done
 # Debian packages the build uses on this machine: debootstrap makes the root file systems;
@@ -153,7 +152,11 @@ fresh_context() {
 }
 
 # place SRC DEST: hard-link when possible (binaries are large), copy otherwise.
-place() { mkdir -p "$(dirname "$2")"; ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"; }
+place() {
+	[[ -x $1 ]] || die "$1 is missing; run toolchain/build.sh full"
+	mkdir -p "$(dirname "$2")"
+	ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"
+}
 
 # go_binary OUT PKG_DIR LDFLAGS: a static binary from one of our own Go programs.
 go_binary() {
@@ -392,9 +395,9 @@ flock -n 9 || { log "another image build holds $WORK/.lock; waiting for it ...";
 
 build_debian
 build_static_base
-build_control_plane_images
 build_my_app
 build_toolbox
+build_control_plane_images
 build_node_base
 build_node
 

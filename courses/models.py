@@ -44,3 +44,44 @@ class LessonProgress(models.Model):
         progress, _ = cls.objects.get_or_create(user=user, course=course, lesson=lesson)
         # Keep the first completion time: later visits do not rewrite history.
         cls.objects.filter(pk=progress.pk, completed_at__isnull=True).update(completed_at=timezone.now())
+
+
+class ExerciseProgress(models.Model):
+    """A learner's standing on one exercise. first_passed_at never changes once set: a learner
+    who later breaks their cluster has still done the exercise."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="exercise_progress")
+    course = models.SlugField(max_length=100)
+    lesson = models.SlugField(max_length=100)
+    exercise = models.SlugField(max_length=100)
+    passed = models.BooleanField(default=False, help_text="Whether it passed at the last check.")
+    first_passed_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times the learner pressed Check.")
+    solution_revealed_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course", "exercise"],
+                                               name="one_progress_per_exercise")]
+        indexes = [models.Index(fields=["course", "exercise"])]
+
+    def __str__(self):
+        return f"{self.user} {self.course}/{self.exercise}"
+
+
+class QuizAnswer(models.Model):
+    """The learner's latest answer to one quiz check (answers are checked on the server)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="quiz_answers")
+    course = models.SlugField(max_length=100)
+    exercise = models.SlugField(max_length=100)
+    check_id = models.SlugField(max_length=100)
+    answer = models.JSONField()
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course", "exercise", "check_id"],
+                                               name="one_answer_per_quiz")]

@@ -48,7 +48,7 @@ SOLUTION_FIELDS = {"commands": str, "answers": dict, "explanation": str}
 OBJECT_FIELDS = {"apiVersion": str, "kind": str, "name": str, "namespace": str, "selector": str}
 CHECK_FIELDS = {
     "resource": {"object", "exists", "count", "field", "fields", "condition", "label",
-                 *COMPARISONS},
+                 "default", *COMPARISONS},
     "command": {"pattern", "patterns", "example"},
     "quiz": {"question", "type", "choices", "answer", "answer_from"},
     "script": {"script", "timeout"},
@@ -249,7 +249,7 @@ def _check_resource(c: Collector, check: LineDict, here: str) -> None:
             if not isinstance(item, LineDict) or "field" not in item:
                 c.add(_line(item, check.line), f"{here}: each entry of 'fields' needs a 'field'")
                 continue
-            check_fields(c, item, {"field", "label", *COMPARISONS}, here)
+            check_fields(c, item, {"field", "label", "default", *COMPARISONS}, here)
             _check_comparison(c, item, here)
     if what == "condition":
         cond = check["condition"]
@@ -271,6 +271,18 @@ def _check_comparison(c: Collector, item: LineDict, here: str) -> None:
         c.add(item.line, f"{here}: give exactly one comparison: {', '.join(COMPARISONS)}")
         return
     op = ops[0]
+    value = item[op]
+    if isinstance(value, dict):
+        # {field: other.path}: compare with another field of the same object.
+        if set(value) != {"field"} or op not in ("equals", "not_equals", "at_least", "at_most"):
+            c.add(item.line_of(op), f"{here}: '{op}' may name another field only as "
+                                    "{field: path}, with equals, not_equals, at_least or at_most")
+        else:
+            try:
+                parse_field_path(str(value["field"]))
+            except FieldPathError as exc:
+                c.add(item.line_of(op), f"{here}: {exc}")
+        return
     if op in ("at_least", "at_most") and not isinstance(item[op], (int, float)):
         c.add(item.line_of(op), f"{here}: '{op}' must be a number")
     if op == "matches":
@@ -294,14 +306,14 @@ def _check_command(c: Collector, check: LineDict, here: str) -> None:
         c.add(check.line, f"{here}: give 'pattern' (one regular expression) or 'patterns' (a list)")
         return
     if "pattern" in check:
-        _check_regex(c, check["pattern"], check.line_of("pattern"), here)
+        _check_regex(c, check["pattern"].replace("{node}", "x"), check.line_of("pattern"), here)
     else:
         patterns = check["patterns"]
         if not isinstance(patterns, list) or not patterns:
             c.add(check.line_of("patterns"), f"{here}: 'patterns' must be a non-empty list")
             return
         for pattern in patterns:
-            _check_regex(c, pattern, check.line_of("patterns"), here)
+            _check_regex(c, str(pattern).replace("{node}", "x"), check.line_of("patterns"), here)
 
 
 def _check_quiz(c: Collector, check: LineDict, here: str) -> None:
@@ -329,6 +341,10 @@ def _check_quiz(c: Collector, check: LineDict, here: str) -> None:
         for a in answers:
             if a not in choices:
                 c.add(check.line_of("answer"), f"{here}: answer {a!r} is not one of the choices")
+    elif "answer" in check and not (isinstance(check["answer"], str) or (
+            isinstance(check["answer"], list) and check["answer"]
+            and all(isinstance(a, str) for a in check["answer"]))):
+        c.add(check.line_of("answer"), f"{here}: a text answer is text, or a list of accepted texts")
     elif "answer_from" in check:
         source = check["answer_from"]
         if not isinstance(source, LineDict) or "object" not in source or "field" not in source:

@@ -247,6 +247,17 @@ def stop(sandbox: Sandbox, reason: str = "stopped") -> bool:
     return True
 
 
+def stop_now(sandbox: Sandbox, reason: str = "stopped") -> None:
+    """Stop the sandbox and delete its cluster in this process, without a worker (commands and
+    tests that made the cluster themselves clean up after themselves)."""
+    if sandbox.transition(State.REQUESTED, State.DELETED, ended_at=timezone.now()):
+        return
+    if sandbox.transition((State.PROVISIONING, State.READY, State.EXPIRING), State.DELETING):
+        record(sandbox, "deleting", reason)
+    if sandbox.state == State.DELETING:
+        delete(sandbox.id)
+
+
 def reset(sandbox: Sandbox) -> Sandbox:
     """A fresh cluster for the same learner, course and lesson."""
     stop(sandbox, reason="reset")

@@ -361,17 +361,19 @@ build_node() {
 	local t0=$SECONDS
 	log "building $IMG_NODE (preloading ${#images[@]} images into its containerd) ..."
 	BUILD_CONTAINER=k8s-lab-node-build-$$
-	# /run and /tmp as tmpfs so containerd's sockets and state are not committed.
-	"$DOCKER" run -d --name "$BUILD_CONTAINER" --entrypoint sleep --tmpfs /run --tmpfs /tmp \
+	# /run and /tmp as tmpfs so containerd's sockets and state are not committed; --init so the
+	# stopped containerd is reaped (sleep as PID 1 would leave it a zombie).
+	"$DOCKER" run -d --init --name "$BUILD_CONTAINER" --entrypoint sleep --tmpfs /run --tmpfs /tmp \
 		"$IMG_NODE_BASE" infinity >/dev/null
 	"$DOCKER" exec "$BUILD_CONTAINER" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
 	"$DOCKER" exec "$BUILD_CONTAINER" bash -c \
 		'for i in $(seq 1 50); do [ -S /run/containerd/containerd.sock ] && ctr version >/dev/null 2>&1 && exit 0; sleep 0.2; done; cat /tmp/containerd.log; exit 1' ||
 		die "containerd did not start in the build container"
 	for i in "${images[@]}"; do
-		# pinned: the kubelet's image garbage collector never removes a preloaded image.
+		# (containerd 1.6's ctr cannot label on import; kind's kubelet configuration turns image
+		# garbage collection off, imageGCHighThresholdPercent: 100, so nothing removes them.)
 		"$DOCKER" save "$i" | "$DOCKER" exec -i "$BUILD_CONTAINER" \
-			ctr --namespace=k8s.io images import --no-unpack --label io.cri-containerd.pinned=pinned - >/dev/null ||
+			ctr --namespace=k8s.io images import --no-unpack - >/dev/null ||
 			die "could not import $i into the node image"
 	done
 	log "  preloaded: $("$DOCKER" exec "$BUILD_CONTAINER" ctr --namespace=k8s.io images list -q | grep -v '^sha256:' | tr '\n' ' ')"

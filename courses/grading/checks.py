@@ -1,0 +1,237 @@
+"""The four kinds of check. Each evaluator returns a CheckResult whose message says, in a sentence
+a learner can act on, what it found and what it expected."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from courses.course_files import Check
+from courses.fieldpath import resolve
+from courses.grading.compare import compare, comparison_of, show
+from courses.grading.results import CheckResult
+from courses.schema import DEFAULT_API_VERSIONS
+from sandboxes import inspect
+from sandboxes.models import Sandbox
+
+DEFAULT_SCRIPT_TIMEOUT = 15
+
+
+@dataclass
+class Context:
+    """Everything one grading pass may look at. Objects are fetched once per pass."""
+
+    sandbox: Sandbox | None
+    answers: dict = field(default_factory=dict)  # check id -> the learner's latest answer
+    _objects: dict = field(default_factory=dict)
+    _commands: list | None = None
+
+    def object(self, ref: dict):
+        key = ("get", _api_version(ref), ref["kind"], ref.get("namespace"), ref.get("name"))
+        if key not in self._objects:
+            self._objects[key] = inspect.get_object(self.sandbox, key[1], key[2], ref["name"], key[3])
+        return self._objects[key]
+
+    def objects(self, ref: dict) -> list[dict]:
+        key = ("list", _api_version(ref), ref["kind"], ref.get("namespace"), ref.get("selector"))
+        if key not in self._objects:
+            self._objects[key] = inspect.list_objects(self.sandbox, key[1], key[2], key[3], key[4])
+        return self._objects[key]
+
+    def commands(self) -> list:
+        if self._commands is None:
+            self._commands = inspect.commands(self.sandbox) if self.sandbox else []
+        return self._commands
+
+
+def _api_version(ref: dict) -> str:
+    return ref.get("apiVersion") or DEFAULT_API_VERSIONS[ref["kind"]]
+
+
+def _describe(ref: dict) -> str:
+    where = f" in namespace {ref['namespace']}" if ref.get("namespace") else ""
+    if ref.get("name"):
+        return f"{ref['kind']} {ref['name']}{where}"
+    selector = f" with labels {ref['selector']}" if ref.get("selector") else ""
+    return f"{ref['kind']}s{selector}{where}"
+
+
+def evaluate(check: Check, ctx: Context) -> CheckResult:
+    spec = check.spec
+    title = check.title or default_title(check)
+    needs_cluster = check.kind in ("resource", "script") or "answer_from" in spec
+    if needs_cluster and ctx.sandbox is None:
+        return CheckResult(check.id, check.kind, title, False,
+                           "Start your lab: this is checked on your own cluster.")
+    try:
+        passed, message = EVALUATORS[check.kind](check, ctx)
+        return CheckResult(check.id, check.kind, title, passed, message)
+    except inspect.ClusterUnreachable as exc:
+        return CheckResult(check.id, check.kind, title, False, str(exc), error=True)
+    except inspect.ObjectQueryError as exc:
+        return CheckResult(check.id, check.kind, title, False,
+                           f"This check cannot be evaluated: {exc}.", error=True)
+
+
+def default_title(check: Check) -> str:
+    spec = check.spec
+    if check.kind == "resource":
+        ref = spec.get("object", {})
+        if "exists" in spec:
+            return f"{_describe(ref)} {'exists' if spec['exists'] else 'is gone'}"
+        return _describe(ref)
+    if check.kind == "command":
+        return f"Run {spec.get('example') or spec.get('pattern') or 'the command'}"
+    if check.kind == "quiz":
+        return spec.get("question", "Question")
+    return "Check"
+
+
+# resource -------------------------------------------------------------------------------------
+
+def _resource(check: Check, ctx: Context) -> tuple[bool, str]:
+    spec = check.spec
+    ref = spec["object"]
+    name = _describe(ref)
+    if "count" in spec:
+        items = ctx.objects(ref)
+        count = spec["count"]
+        low, high = (count, count) if isinstance(count, int) else (count.get("min"), count.get("max"))
+        ok = (low is None or len(items) >= low) and (high is None or len(items) <= high)
+        wanted = (f"{low}" if low == high else f"at least {low}" if high is None
+                  else f"at most {high}" if low is None else f"{low} to {high}")
+        return ok, f"Found {len(items)} {name}; expected {wanted}."
+    if ref.get("name") is None:
+        items = ctx.objects(ref)
+        obj = items[0] if items else None
+    else:
+        obj = ctx.object(ref)
+    if "exists" in spec:
+        if spec["exists"]:
+            return (obj is not None, f"{name} exists." if obj is not None
+                    else f"There is no {name} yet.")
+        return (obj is None, f"{name} is gone." if obj is None
+                else f"{name} still exists; expected it to be gone.")
+    if obj is None:
+        return False, f"There is no {name} yet."
+    if "condition" in spec:
+        wanted = spec["condition"]
+        conditions = (obj.get("status") or {}).get("conditions") or []
+        found = next((c for c in conditions if c.get("type") == wanted["type"]), None)
+        status = str(wanted.get("status", "True"))
+        if found is None:
+            return False, f"{name} has no {wanted['type']} condition yet; expected {status}."
+        ok = str(found.get("status")) == status
+        reason = f" ({found.get('reason')}: {found.get('message')})" if not ok and found.get("reason") else ""
+        return ok, f"{name}: {wanted['type']} is {found.get('status')}{reason}; expected {status}."
+    items = spec["fields"] if "fields" in spec else [spec]
+    for item in items:
+        found = resolve(obj, item["field"])
+        if found is None and "default" in item:
+            found = item["default"]
+        op, wanted = comparison_of(item)
+        if isinstance(wanted, dict) and "field" in wanted:
+            # Compare with another field of the same object (e.g. ready replicas = spec.replicas).
+            wanted = resolve(obj, wanted["field"])
+        ok, expected = compare(op, found, wanted)
+        label = item.get("label") or item["field"]
+        if not ok:
+            return False, f"{name} has {label} {show(found)}; expected {expected}."
+    if len(items) == 1:
+        item = items[0]
+        found = resolve(obj, item["field"])
+        if found is None and "default" in item:
+            found = item["default"]
+        return True, f"{name} has {item.get('label') or item['field']} {show(found)}."
+    return True, f"{name} is as asked."
+
+
+# command --------------------------------------------------------------------------------------
+
+NODE_PLACEHOLDER = "{node}"
+
+
+def _command(check: Check, ctx: Context) -> tuple[bool, str]:
+    spec = check.spec
+    patterns = spec.get("patterns") or [spec["pattern"]]
+    if any(NODE_PLACEHOLDER in p for p in patterns):
+        # "{node}" stands for any node that really exists in the learner's cluster.
+        if ctx.sandbox is None:
+            return False, "Start your lab: this is checked on your own cluster."
+        names = [n["metadata"]["name"] for n in ctx.objects({"kind": "Node"})]
+        alternation = "|".join(re.escape(n) for n in names) or "(?!)"
+        patterns = [p.replace(NODE_PLACEHOLDER, f"(?:{alternation})") for p in patterns]
+    commands = ctx.commands()
+    missing = []
+    for pattern in patterns:
+        regex = re.compile(pattern)
+        ran = [c for c in commands if regex.search(c.line)]
+        if not any(c.exit_code in (0, None) for c in ran):
+            missing.append((pattern, ran))
+    if not missing:
+        return True, "You ran it." if len(patterns) == 1 else "You ran all of them."
+    example = spec.get("example")
+    pattern, ran = missing[0]
+    if ran:
+        return False, (f"You ran `{ran[-1].line[:120]}`, but it failed (exit code {ran[-1].exit_code}). "
+                       "Try again.")
+    shown = re.sub(r"\(\?:[^)]*\)", "<node>", pattern)
+    what = f"`{example}`" if example else f"a command matching /{shown}/"
+    return False, f"You have not run {what} in your terminal yet."
+
+
+# quiz -----------------------------------------------------------------------------------------
+
+def normalize(answer) -> str:
+    return re.sub(r"\s+", " ", str(answer)).strip().casefold()
+
+
+def quiz_type(spec: dict) -> str:
+    return spec.get("type", "single" if spec.get("choices") else "text")
+
+
+def _quiz(check: Check, ctx: Context) -> tuple[bool, str]:
+    spec = check.spec
+    answer = ctx.answers.get(check.id)
+    if answer is None:
+        return False, "Not answered yet."
+    kind = quiz_type(spec)
+    if "answer_from" in spec:
+        source = spec["answer_from"]
+        ref = source["object"]
+        obj = ctx.object(ref) if ref.get("name") else next(iter(ctx.objects(ref)), None)
+        right = resolve(obj, source["field"]) if obj else None
+        if right is None:
+            return False, "Your cluster does not show the value this question asks about yet."
+        ok = normalize(answer) == normalize(right)
+        return ok, "Right: that is what your cluster reports." if ok else \
+            f"Your answer '{_short(answer)}' is not what your cluster reports. Look again."
+    right = spec["answer"]
+    if kind == "multiple":
+        chosen = answer if isinstance(answer, list) else [answer]
+        ok = sorted(map(normalize, chosen)) == sorted(map(normalize, right if isinstance(right, list) else [right]))
+        return ok, "Right." if ok else "Not quite: check which options you picked."
+    accepted = right if isinstance(right, list) else [right]  # text quizzes may accept several
+    ok = normalize(answer) in {normalize(a) for a in accepted}
+    return ok, "Right." if ok else f"'{_short(answer)}' is not right. Try again."
+
+
+def _short(text, limit: int = 80) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# script ---------------------------------------------------------------------------------------
+
+def _script(check: Check, ctx: Context) -> tuple[bool, str]:
+    spec = check.spec
+    timeout = spec.get("timeout") or DEFAULT_SCRIPT_TIMEOUT
+    code, out, err = inspect.run_script(ctx.sandbox, spec["script"], timeout)
+    first = next((line.strip() for line in out.splitlines() if line.strip()), "")
+    if code is None:
+        return False, f"The check did not finish within {timeout} s."
+    if code == 0:
+        return True, first or "Done."
+    return False, first or "Not yet."
+
+
+EVALUATORS = {"resource": _resource, "command": _command, "quiz": _quiz, "script": _script}

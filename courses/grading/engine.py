@@ -1,0 +1,80 @@
+"""Grading passes: evaluate an exercise's (or a lesson's) checks against the learner's sandbox,
+and remember the outcome in their progress."""
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from courses.course_files import Course, Exercise, Lesson
+from courses.grading.checks import Context, evaluate
+from courses.grading.results import ExerciseResult
+from courses.models import ExerciseProgress, LessonProgress, QuizAnswer
+from sandboxes.models import Sandbox
+
+
+def answers_for(user, course: str, exercise: str) -> dict:
+    if user is None or not user.is_authenticated:
+        return {}
+    return dict(QuizAnswer.objects.filter(user=user, course=course, exercise=exercise)
+                .values_list("check_id", "answer"))
+
+
+def sandbox_for(user, tier: str) -> Sandbox | None:
+    """The learner's usable sandbox of this tier (the one their terminal is bound to)."""
+    if user is None or not user.is_authenticated:
+        return None
+    from sandboxes.models import USABLE_STATES
+    return Sandbox.objects.filter(owner=user, tier=tier, state__in=USABLE_STATES).first()
+
+
+def grade_exercise(exercise: Exercise, sandbox: Sandbox | None, answers: dict,
+                   ctx: Context | None = None) -> ExerciseResult:
+    ctx = ctx or Context(sandbox=sandbox)
+    ctx.answers = answers
+    results = [evaluate(check, ctx) for check in exercise.checks]
+    return ExerciseResult(slug=exercise.slug, lesson=exercise.lesson_slug,
+                          passed=bool(results) and all(r.passed for r in results), checks=results)
+
+
+def grade_lesson(course: Course, lesson: Lesson, user, sandbox: Sandbox | None = None,
+                 record: bool = True) -> list[ExerciseResult]:
+    """Every exercise of the lesson, in one pass (objects are fetched once for all checks)."""
+    sandbox = sandbox if sandbox is not None else sandbox_for(user, lesson.tier)
+    ctx = Context(sandbox=sandbox)
+    results = []
+    for exercise in lesson.exercises:
+        result = grade_exercise(exercise, sandbox, answers_for(user, course.slug, exercise.slug), ctx)
+        results.append(result)
+        if record and user is not None and user.is_authenticated:
+            remember(user, course, lesson, result)
+    return results
+
+
+def remember(user, course: Course, lesson: Lesson, result: ExerciseResult,
+             attempt: bool = False) -> ExerciseProgress:
+    now = timezone.now()
+    with transaction.atomic():
+        progress, _ = ExerciseProgress.objects.get_or_create(
+            user=user, course=course.slug, exercise=result.slug, defaults={"lesson": lesson.slug})
+        fields = {"passed": result.passed, "last_checked_at": now, "last_result": result.as_dict()}
+        if attempt:
+            fields["attempts"] = progress.attempts + 1
+        ExerciseProgress.objects.filter(pk=progress.pk).update(**fields)
+        if result.passed:
+            # Only the first pass sets the time; later passes leave it alone.
+            ExerciseProgress.objects.filter(pk=progress.pk, first_passed_at__isnull=True).update(
+                first_passed_at=now)
+        progress.refresh_from_db()
+    if result.passed and lesson.exercises and all(
+            ExerciseProgress.objects.filter(user=user, course=course.slug, exercise=ex.slug,
+                                            first_passed_at__isnull=False).exists()
+            for ex in lesson.exercises):
+        LessonProgress.complete(user, course.slug, lesson.slug)
+    return progress
+
+
+def passed_exercises(user, course: str) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(ExerciseProgress.objects.filter(user=user, course=course, first_passed_at__isnull=False)
+               .values_list("exercise", flat=True))

@@ -209,8 +209,10 @@ class LabEnv:
 
     def __init__(self, tag: str, extra: dict | None = None):
         self.tmp = Path(tempfile.mkdtemp(prefix=f"k8slab-bench-{tag}-", dir="/tmp"))
+        # mkdtemp makes it 0700; a jailed shell's uid must traverse it to reach its home.
+        os.chmod(self.tmp, 0o755)
         self.data = self.tmp / "data"
-        self.data.mkdir()
+        self.data.mkdir(mode=0o755)
         self.logs = self.tmp / "logs"
         self.logs.mkdir()
         self.redis_port = free_port()

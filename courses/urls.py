@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import views
+from courses import exercise_views, views
 
 urlpatterns = [
     path("", views.catalog, name="catalog"),
@@ -8,4 +8,12 @@ urlpatterns = [
     path("courses/<slug:course_slug>/<slug:lesson_slug>/", views.lesson_detail, name="lesson"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/complete/", views.lesson_complete,
          name="lesson-complete"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/status/", exercise_views.lesson_status,
+         name="lesson-status"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/exercises/<slug:exercise_slug>/check/",
+         exercise_views.check, name="exercise-check"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/exercises/<slug:exercise_slug>/answer/",
+         exercise_views.answer, name="exercise-answer"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/exercises/<slug:exercise_slug>/solution/",
+         exercise_views.solution, name="exercise-solution"),
 ]

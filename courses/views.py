@@ -4,8 +4,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from django.contrib import messages
+
 from courses.catalog import all_courses, get_course
-from courses.models import LessonProgress
+from courses.grading.checks import default_title, quiz_type
+from courses.grading.engine import passed_exercises
+from courses.models import ExerciseProgress, LessonProgress, QuizAnswer
 from courses.rendering import render_markdown
 from sandboxes.models import Sandbox
 
@@ -63,7 +67,10 @@ def lesson_detail(request, course_slug, lesson_slug):
     # A lesson with mistakes in its files still renders what it can and lists the problems,
     # so an author editing it sees them at once and a learner never meets a 500.
     problems = [p for p in course.problems if p.path == lesson.path]
+    exercises = _exercise_panel(request.user, course, lesson)
     return render(request, "courses/lesson.html", {
+        "exercises": exercises,
+        "locked": _locked(lesson, exercises),
         "course": course,
         "lesson": lesson,
         "body": rendered.html,
@@ -77,11 +84,51 @@ def lesson_detail(request, course_slug, lesson_slug):
     })
 
 
+def _exercise_panel(user, course, lesson) -> list[dict]:
+    """What the exercise panel shows before the live status arrives."""
+    progress = {p.exercise: p for p in ExerciseProgress.objects.filter(user=user, course=course.slug)}
+    answers = {(a.exercise, a.check_id): a.answer
+               for a in QuizAnswer.objects.filter(user=user, course=course.slug)}
+    panel = []
+    for exercise in lesson.exercises:
+        mine = progress.get(exercise.slug)
+        checks = []
+        for check in exercise.checks:
+            item = {"id": check.id, "kind": check.kind, "title": check.title or default_title(check)}
+            if check.kind == "quiz":
+                item["quiz_type"] = quiz_type(check.spec)
+                item["question"] = check.spec.get("question", "")
+                item["choices"] = [str(c) for c in check.spec.get("choices") or []]
+                saved = answers.get((exercise.slug, check.id))
+                item["saved"] = saved if isinstance(saved, list) else ([] if saved is None else [str(saved)])
+                item["saved_text"] = "" if saved is None or isinstance(saved, list) else str(saved)
+            checks.append(item)
+        panel.append({
+            "slug": exercise.slug, "title": exercise.title,
+            "goal": render_markdown(exercise.goal).html if exercise.goal else "",
+            "checks": checks, "hints": [render_markdown(h).html for h in exercise.hints],
+            "done": bool(mine and mine.first_passed_at),
+            "revealed": bool(mine and mine.solution_revealed_at),
+        })
+    return panel
+
+
+def _locked(lesson, exercises) -> bool:
+    """A gated lesson keeps "Next" closed until all its exercises are done."""
+    return lesson.gate and not all(e["done"] for e in exercises)
+
+
 @login_required
 @require_POST
 def lesson_complete(request, course_slug, lesson_slug):
     course = _get_course_or_404(course_slug)
     lesson = _get_lesson_or_404(course, lesson_slug)
+    if lesson.gate and lesson.exercises:
+        done = passed_exercises(request.user, course.slug)
+        if not all(ex.slug in done for ex in lesson.exercises):
+            messages.error(request, "Finish this lesson's exercises first: your instructor asked "
+                                    "for them before you move on.")
+            return redirect("lesson", course.slug, lesson.slug)
     LessonProgress.complete(request.user, course.slug, lesson.slug)
     _, following = course.neighbours(lesson.slug)
     if following is not None:

@@ -224,6 +224,9 @@ TERMINAL_SESSION_TTL = env_int("TERMINAL_SESSION_TTL", 15 * 60, minimum=1)
 TERMINAL_RING_BYTES = env_int("TERMINAL_RING_BYTES", 1024 * 1024, minimum=256 * 1024)
 TERMINAL_MAX_PER_LEARNER = env_int("TERMINAL_MAX_PER_LEARNER", 4, minimum=1)
 TERMINAL_UID_BASE = env_int("TERMINAL_UID_BASE", 200000, minimum=1000)
+# Live grading re-evaluates an open lesson's checks this often (seconds), and at once when the
+# learner runs a command.
+GRADING_INTERVAL = env_float("GRADING_INTERVAL", 1.0)
 # Every sandbox host beat should reconcile (each host's worker compares its own backends).
 LAB_HOSTS = env_list("LAB_HOSTS", [LAB_HOST])
 for _host in LAB_HOSTS:

@@ -22,6 +22,22 @@ def group_name(sandbox_id) -> str:
     return f"sandbox.{sandbox_id}"
 
 
+def learner_group(user_id) -> str:
+    """Everything open in one learner's browser that reacts to their lab (e.g. live grading)."""
+    return f"learner.{user_id}"
+
+
+def poke_learner(user_id) -> None:
+    """Tell the learner's open pages that their lab changed (a command ran, a state moved)."""
+    layer = get_channel_layer()
+    if layer is None or user_id is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(learner_group(user_id), {"type": "learner.poke"})
+    except Exception:  # noqa: BLE001 - best effort: live grading also polls
+        log.warning("could not poke learner %s", user_id, exc_info=True)
+
+
 def expected_create_seconds(tier: str) -> float:
     """The median of the last 20 creates of this tier on this lab: an honest ETA, not a guess."""
     recent = (Sandbox.objects.filter(tier=tier, ready_at__isnull=False, provisioning_at__isnull=False)
@@ -74,6 +90,8 @@ def publish(sandbox: Sandbox) -> None:
                                         {"type": "sandbox.update", "sandbox": snapshot(sandbox)})
     except Exception:  # noqa: BLE001 - a page update must never fail the provisioning itself
         log.warning("could not publish progress of %s", sandbox.id, exc_info=True)
+    if sandbox.owner_id:
+        poke_learner(sandbox.owner_id)
 
 
 def report(sandbox: Sandbox, step: str, percent: int, message: str) -> None:

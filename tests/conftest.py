@@ -8,6 +8,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+import shutil
+
+from asgiref.sync import async_to_sync
+from django.utils import timezone
+
+from sandboxes import lifecycle
+from sandboxes.backends import get_backend
+from sandboxes.models import Sandbox, State
+from sandboxes.terminal import registry
 from tests import harness
 from tests.processes import start_redis, start_web, start_worker
 
@@ -106,6 +115,30 @@ def course_dir(tmp_path, settings):
     """A private COURSE_DIRS for tests that write course files."""
     settings.COURSE_DIRS = [tmp_path]
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def api_cluster():
+    """One real API-tier cluster for the module's tests (creating one per test costs ~5 s).
+    Tests that change what is in it clean up after themselves."""
+    backend = get_backend("api")
+    name = "k8slab-test-mod"
+    kubeconfig = backend.create(name, lambda *a: None)
+    yield name, kubeconfig
+    backend.delete(name)
+
+
+@pytest.fixture
+def ready_sandbox(api_cluster, owner, transactional_db, settings):
+    name, kubeconfig = api_cluster
+    sandbox = Sandbox.objects.create(owner=owner, tier="api", backend="kwok", state=State.READY,
+                                     host=settings.LAB_HOST, cluster=name + "-" + owner.username[:3],
+                                     ready_at=timezone.now())
+    sandbox.kubeconfig = str(lifecycle._install_kubeconfig(sandbox, kubeconfig))
+    sandbox.save()
+    yield sandbox
+    async_to_sync(registry.close_all)()
+    shutil.rmtree(lifecycle.sandbox_dir(sandbox), ignore_errors=True)
 
 
 def pytest_report_header(config):

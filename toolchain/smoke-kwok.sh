@@ -70,6 +70,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# kwokctl's own port choice is racy: it scans down from 32767 for ports nothing listens on yet
+# (and that no cluster in the same work dir has recorded), so two creates at the same moment,
+# or one racing any other kwokctl on the host, pick the same ports; the loser's component fails
+# to bind and kwokctl still exits 0 (seen here: a kwok-controller losing its port to another
+# work dir's cluster, and two clusters cross-wired to each other's apiserver). So every cluster
+# gets all six ports explicitly, drawn at random from 20000-29999 (below Linux's ephemeral range,
+# and far from where kwokctl's own scan starts) and not in use by any TCP socket right now.
+pick_ports() {
+	local in_use=" " picked=" " port n=0
+	if command -v ss >/dev/null; then
+		in_use+=$(ss -Htan | awk '{ n = split($4, a, ":"); printf "%s ", a[n] }')
+	fi
+	while ((n < 6)); do
+		port=$((20000 + RANDOM % 10000))
+		[[ $in_use == *" $port "* || $picked == *" $port "* ]] && continue
+		picked+="$port "
+		n=$((n + 1))
+	done
+	echo $picked
+}
+read -r P_APISERVER P_ETCD P_ETCD_PEER P_KWOK P_KCM P_SCHED <<<"$(pick_ports)"
+
 # Every binary is a local path, so kwokctl symlinks instead of downloading. Nothing optional
 # (prometheus, jaeger, metrics-server, dashboard) is enabled: the default component list is
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller.
@@ -88,6 +110,12 @@ options:
   etcdBinary: $BIN_DIR/etcd
   etcdctlBinary: $BIN_DIR/etcdctl
   etcdutlBinary: $BIN_DIR/etcdutl
+  kubeApiserverPort: $P_APISERVER
+  etcdPort: $P_ETCD
+  etcdPeerPort: $P_ETCD_PEER
+  kwokControllerPort: $P_KWOK
+  kubeControllerManagerPort: $P_KCM
+  kubeSchedulerPort: $P_SCHED
 componentsPatches:
 # Bound to loopback, kube-apiserver derives the address it advertises (the endpoint of the
 # "kubernetes" Service) from the host's default route and exits when there is none, as on a
@@ -99,15 +127,10 @@ componentsPatches:
     value: 192.0.2.1
 EOF
 
-# kwokctl picks free ports by probing and by reading the configs of clusters in the same work
-# dir; two creates at the same moment pick the same ports and cross-wire. Serialise creates
-# host-wide on this lock (the lab's backend takes the same lock, or passes explicit ports).
 log "creating cluster $CLUSTER (kwokctl $KWOK_VERSION, kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION)"
 t=$(date +%s%N)
-(
-	flock 8
-	kwokctl --name "$CLUSTER" create cluster --config "$CONFIG" --kubeconfig "" --timeout "${TIMEOUT}s"
-) 8>/tmp/k8s-lab-kwokctl-create.lock >"$KWOK_WORKDIR/create.log" 2>&1 ||
+kwokctl --name "$CLUSTER" create cluster --config "$CONFIG" --kubeconfig "" --timeout "${TIMEOUT}s" \
+	>"$KWOK_WORKDIR/create.log" 2>&1 ||
 	{ cat "$KWOK_WORKDIR/create.log" >&2; die "kwokctl create cluster failed"; }
 create_ms=$((($(date +%s%N) - t) / 1000000))
 
@@ -220,19 +243,29 @@ if command -v ss >/dev/null; then
 	)),") || die "no listening sockets found for the cluster's processes"
 	exposed=$(awk '$4 !~ /^127\.0\.0\.1:/' <<<"$listening")
 	[[ -z $exposed ]] || die "listening beyond loopback: $exposed"
+	# Each component holds the port it was given (a lost bind race shows up here).
+	for port in "$P_APISERVER" "$P_ETCD" "$P_ETCD_PEER" "$P_KWOK" "$P_KCM" "$P_SCHED"; do
+		grep -q " 127\.0\.0\.1:$port " <<<"$listening" || die "no cluster component listens on 127.0.0.1:$port"
+	done
 	log "listening sockets: $(awk '{ print $4 }' <<<"$listening" | sort -t: -k2 -n | tr '\n' ' ')(all 127.0.0.1)"
 else
 	log "WARNING: ss (iproute2) not found; bind address not checked"
 fi
 
+# RSS counts the binaries' file-backed pages, which every cluster started from the same
+# binaries shares; RssAnon is what each further cluster really adds.
 rss_total=0
+anon_total=0
 rss_each=()
 for f in "$CLUSTER_DIR"/pids/*.pid; do
-	kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$(<"$f")/status")
+	status=/proc/$(<"$f")/status
+	kb=$(awk '/^VmRSS:/ { print $2 }' "$status")
+	anon=$(awk '/^RssAnon:/ { print $2 }' "$status")
 	rss_total=$((rss_total + kb))
-	rss_each+=("$(basename "$f" .pid)=$((kb / 1024))MiB")
+	anon_total=$((anon_total + anon))
+	rss_each+=("$(basename "$f" .pid)=$((kb / 1024))/$((anon / 1024))")
 done
-log "RSS total $((rss_total / 1024)) MiB: ${rss_each[*]}"
+log "memory RSS/anon MiB: total $((rss_total / 1024))/$((anon_total / 1024)); ${rss_each[*]}"
 
 t=$(date +%s%N)
 kwokctl_delete || { cat "$KWOK_WORKDIR/delete.log" >&2; die "kwokctl delete cluster failed"; }

@@ -135,14 +135,21 @@ def _resource(check: Check, ctx: Context) -> tuple[bool, str]:
         ok, expected = compare(op, found, wanted)
         label = item.get("label") or item["field"]
         if not ok:
-            return False, f"{name} has {label} {show(found)}; expected {expected}."
+            return False, f"{name} has {_amount(label, found)}; expected {expected}."
     if len(items) == 1:
         item = items[0]
         found = resolve(obj, item["field"])
         if found is None and "default" in item:
             found = item["default"]
-        return True, f"{name} has {item.get('label') or item['field']} {show(found)}."
+        return True, f"{name} has {_amount(item.get('label') or item['field'], found)}."
     return True, f"{name} is as asked."
+
+
+def _amount(label: str, value) -> str:
+    """ "3 ready replicas" for numbers, "image myrepo/my-app:1.0" for everything else."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{show(value)} {label}"
+    return f"{label} {show(value)}"
 
 
 # command --------------------------------------------------------------------------------------

@@ -100,8 +100,10 @@ class KwokBackend(Backend):
         if not (kubeconfig.exists() and self._answers(kubeconfig)):
             progress("queue", 5, "Waiting for a turn to start the control plane")
             # kwokctl picks free ports by scanning down from 32767; two creates at once pick the
-            # same ones. Only one create per host binds its ports at a time (a few seconds).
-            with _host_lock(self.workdir / "create.lock", deadline):
+            # same ones. Only one create per host binds its ports at a time (a few seconds). The
+            # lock lives in the toolchain cache, shared by every lab, test run and benchmark on
+            # this machine, whatever their data directories.
+            with _host_lock(Path(settings.LAB_CACHE) / "locks" / "kwokctl-create.lock", deadline):
                 progress("control-plane", 15, "Starting etcd, the API server, the scheduler and "
                                               "the controller manager")
                 try:

@@ -28,6 +28,7 @@ class LabTerminal {
     this.encoder = new TextEncoder();
     document.addEventListener("sandbox:update", (event) => this.onSandbox(event.detail));
     document.addEventListener("click", (event) => this.onRunClick(event));
+    document.addEventListener("lesson:content-added", () => this.enableRunButtons(this.connected()));
   }
 
   async load() {
@@ -205,6 +206,8 @@ class LabTerminal {
       button.title = enabled ? "Type this into your terminal" : "Start your lab to run this";
     }
   }
+
+  connected() { return Boolean(this.socket && this.socket.readyState === WebSocket.OPEN && !this.readonly); }
 
   setStatus(text) { this.status.textContent = text; }
 }

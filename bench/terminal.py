@@ -61,9 +61,12 @@ class Closed(Exception):
 
 # Clients ------------------------------------------------------------------------------------
 class Client:
-    """One terminal connection. read() returns output bytes (b"" for a control message) and does
-    the acknowledging a real client does."""
+    """One terminal connection. read() returns the next output bytes. Each WebSocket client has a
+    reader task that does what the real page does on every message (answer pings, acknowledge
+    output) and queues the terminal bytes."""
     name = "?"
+    ws = None
+    pump = None
 
     async def open(self):
         raise NotImplementedError
@@ -71,22 +74,47 @@ class Client:
     async def send(self, data: bytes):
         raise NotImplementedError
 
-    async def read(self) -> bytes:
+    async def handle(self, message) -> bytes | None:
+        """One message from the server: the terminal bytes in it (or None)."""
         raise NotImplementedError
+
+    def start_pump(self):
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.pump = asyncio.get_running_loop().create_task(self._pump())
+
+    async def _pump(self):
+        try:
+            async for message in self.ws:
+                data = await self.handle(message)
+                if data:
+                    self.queue.put_nowait(data)
+        except Exception as exc:  # noqa: BLE001 - the reader sees it as a closed terminal
+            self.closed_because = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.queue.put_nowait(None)
+
+    async def read(self) -> bytes:
+        data = await self.queue.get()
+        if data is None:
+            self.queue.put_nowait(None)
+            raise Closed(getattr(self, "closed_because", "closed"))
+        return data
 
     def stall(self):
         """Stop reading the socket entirely (the kernel's buffers fill, then the server's)."""
         self.ws.transport.pause_reading()
 
     async def idle(self):
-        """What the real client does after ~100 ms of quiet (the lab's page acks the rest)."""
+        """What the real client does after a quiet moment (the lab's page acks the rest)."""
 
     async def close(self):
+        if self.pump:
+            self.pump.cancel()
         with contextlib.suppress(Exception):
             self.ws.transport.abort()
 
     # helpers
-    async def until(self, needle: bytes, timeout: float = 30, keep: int = 0) -> tuple[int, bytes]:
+    async def until(self, needle: bytes, timeout: float = 30) -> tuple[int, bytes]:
         """Read until needle appears in what arrives from now on. Returns (bytes read, tail)."""
         deadline = now() + timeout
         window, total = b"", 0
@@ -96,7 +124,7 @@ class Client:
                 raise TimeoutError(f"{self.name}: {needle!r} not seen; last {window[-200:]!r}")
             data = await asyncio.wait_for(self.read(), left)
             total += len(data)
-            window = (window + data)[-max(keep, len(needle) + 4096):]
+            window = (window + data)[-(len(needle) + 4096):]
             if needle in window:
                 return total, window
 
@@ -118,7 +146,10 @@ def _ws_connect(url, **kw):
 
 
 class LabClient(Client):
+    """The lab's page: binary output frames, {"type":"ack"} every 64 KiB and after 100 ms quiet."""
     ACK_EVERY = 65536
+    stalled = False
+    quiet_acker = None
 
     def __init__(self, port, sandbox_id, cookie, deflate=True):
         self.name = "lab" if deflate else "lab-nodeflate"
@@ -131,40 +162,57 @@ class LabClient(Client):
     async def open(self):
         self.ws = await _ws_connect(self.url, additional_headers=self.headers, origin=self.origin,
                                     compression="deflate" if self.deflate else None)
-        hello = json.loads(await asyncio.wait_for(self.ws.recv(), 60))
+        first = await asyncio.wait_for(self.ws.recv(), 60)
+        hello = json.loads(first) if isinstance(first, str) else {}
         if hello.get("type") != "hello":
-            raise RuntimeError(f"lab: expected hello, got {hello}")
+            raise RuntimeError(f"lab: expected hello, got {first!r:.300}")
         self.deflate_negotiated = any("deflate" in type(e).__name__.lower()
                                       for e in (self.ws.protocol.extensions or []))
+        self.last_rx = now()
+        self.start_pump()
+        self.quiet_acker = asyncio.get_running_loop().create_task(self._ack_when_quiet())
 
-    async def send(self, data):
-        await self.ws.send(data)
+    async def _ack_when_quiet(self):
+        with contextlib.suppress(Exception):
+            while True:
+                await asyncio.sleep(0.05)
+                if self.unacked and now() - self.last_rx >= 0.1 and not self.stalled:
+                    await self.idle()
 
-    async def read(self):
-        try:
-            message = await self.ws.recv()
-        except Exception as exc:  # ConnectionClosed
-            raise Closed(str(exc)) from None
+    async def handle(self, message):
+        self.last_rx = now()
         if isinstance(message, bytes):
             self.unacked += len(message)
             if self.unacked >= self.ACK_EVERY:
-                await self.ws.send(json.dumps({"type": "ack", "bytes": self.unacked}))
-                self.unacked = 0
+                await self.idle()
             return message
         control = json.loads(message)
         if control.get("type") == "exit":
             raise Closed("exit")
         if control.get("type") == "error":
-            log(f"lab error message: {control}")
-        return b""
+            log(f"{self.name}: error message from the server: {control}")
+        return None
 
     async def idle(self):
         if self.unacked:
-            await self.ws.send(json.dumps({"type": "ack", "bytes": self.unacked}))
-            self.unacked = 0
+            count, self.unacked = self.unacked, 0
+            await self.ws.send(json.dumps({"type": "ack", "bytes": count}))
+
+    async def send(self, data):
+        await self.ws.send(data)
+
+    def stall(self):
+        self.stalled = True
+        super().stall()
+
+    async def close(self):
+        if self.quiet_acker:
+            self.quiet_acker.cancel()
+        await super().close()
 
 
 class TerminadoClient(Client):
+    """terminado's page: JSON text frames ["stdin", s] / ["stdout", s]; no flow control."""
     name = "terminado"
 
     def __init__(self, port):
@@ -173,25 +221,23 @@ class TerminadoClient(Client):
     async def open(self):
         self.ws = await _ws_connect(self.url)
         await self.ws.send(json.dumps(["set_size", ROWS, COLS, ROWS * 17, COLS * 9]))
+        self.start_pump()
 
-    async def send(self, data):
-        await self.ws.send(json.dumps(["stdin", data.decode()]))
-
-    async def read(self):
-        try:
-            message = await self.ws.recv()
-        except Exception as exc:
-            raise Closed(str(exc)) from None
+    async def handle(self, message):
         kind, *rest = json.loads(message)
         if kind == "stdout":
             return rest[0].encode()
         if kind == "disconnect":
             raise Closed("disconnect")
-        return b""
+        return None
+
+    async def send(self, data):
+        await self.ws.send(json.dumps(["stdin", data.decode()]))
 
 
 class WettyClient(Client):
-    """socket.io 4 over a WebSocket (Engine.IO v4 framing), as wetty's page speaks it."""
+    """wetty's page: socket.io 4 over a WebSocket (Engine.IO v4 framing); answers the server's
+    pings (every 3 s, or it is dropped after 7 s more) and emits "commit" every 256 Ki chars."""
     name = "wetty"
     COMMIT = 262144  # wetty's FlowControlClient.ackBytes
 
@@ -213,21 +259,15 @@ class WettyClient(Client):
             if message == "2":
                 await self.ws.send("3")
         await self._emit("resize", {"cols": COLS, "rows": ROWS})
+        self.start_pump()
 
     async def _emit(self, event, payload):
         await self.ws.send("42" + json.dumps([event, payload]))
 
-    async def send(self, data):
-        await self._emit("input", data.decode())
-
-    async def read(self):
-        try:
-            message = await self.ws.recv()
-        except Exception as exc:
-            raise Closed(str(exc)) from None
+    async def handle(self, message):
         if message == "2":  # Engine.IO ping
             await self.ws.send("3")
-            return b""
+            return None
         if message.startswith("42"):
             event = json.loads(message[2:])
             if event[0] == "data":
@@ -241,7 +281,10 @@ class WettyClient(Client):
                 raise Closed("logout")
         elif message.startswith("41"):
             raise Closed("namespace disconnect")
-        return b""
+        return None
+
+    async def send(self, data):
+        await self._emit("input", data.decode())
 
 
 def _set_ctty():
@@ -631,8 +674,22 @@ class Lab:
         wait_for(lambda: _http_answers(self.port, "/accounts/login/"), 60, "uvicorn", self.web)
         return {"cluster_create_seconds": round(created_s, 1), "learners": self.learners}
 
-    def client(self, i: int, deflate=True) -> LabClient:
-        return LabClient(self.port, self.sandboxes[i], self.cookies[i], deflate)
+    def client(self, i: int, deflate=True, port=None) -> LabClient:
+        client = LabClient(port or self.port, self.sandboxes[i], self.cookies[i], deflate)
+        if port:
+            client.name = "lab-variant"
+        return client
+
+    def start_variant(self, high: int, low: int, burst: int) -> int:
+        port = free_port()
+        self.variant = self.env.start(
+            "uvicorn-variant", [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"),
+                                "labvariant:application", "--host", "127.0.0.1", "--port", str(port),
+                                "--ws", "websockets", "--lifespan", "off", "--no-access-log"],
+            env={"BENCH_HIGH_WATER": str(high), "BENCH_LOW_WATER": str(low),
+                 "BENCH_READ_BURST": str(burst)})
+        wait_for(lambda: _http_answers(port, "/accounts/login/"), 60, "uvicorn (variant)", self.variant)
+        return port
 
     def teardown(self):
         if self.cluster:
@@ -727,13 +784,13 @@ async def measure(servers: dict, args, peer_env: dict, results: dict) -> None:
                                        "seconds": args.concurrent_seconds,
                                        "key_interval_s": args.key_interval}
     for name in names:
-        if name == "lab-nodeflate":
+        if name in ("lab-nodeflate", "lab-variant"):
             continue
         log(f"{args.sessions} concurrent sessions: {name}")
         factory, pid = servers[name]
         try:
             section[name] = await profiled("concurrent", name, concurrent(
-                lambda i: factory(3 + i), args.sessions, args.concurrent_seconds, args.key_interval, pid))
+                lambda i: factory(5 + i), args.sessions, args.concurrent_seconds, args.key_interval, pid))
         except Exception as exc:  # noqa: BLE001
             section[name] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-800:]}
         await asyncio.sleep(2)
@@ -742,7 +799,7 @@ async def measure(servers: dict, args, peer_env: dict, results: dict) -> None:
 
 def verdicts(results: dict) -> dict:
     out = {}
-    for name in ("lab", "lab-nodeflate", "terminado", "wetty"):
+    for name in ("lab", "lab-nodeflate", "lab-variant", "terminado", "wetty"):
         if name not in results["servers"] or "error" in results["servers"][name]:
             continue
         v = {}
@@ -788,6 +845,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="few samples, 10 sessions (a smoke test)")
     parser.add_argument("--profile", metavar="DIR",
                         help="record the lab's uvicorn with py-spy in each section, stacks into DIR")
+    parser.add_argument("--variant", metavar="HIGH,LOW,BURST",
+                        help="also measure the lab with these flow-control constants (bytes), an "
+                             "experiment: e.g. 131072,65536,65536 (LOW must be >= the client's 64 KiB ack batch)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs) for debugging")
     parser.add_argument("--save", action="store_true", help="also write bench/results/terminal-<date>.json")
     args = parser.parse_args()
@@ -833,7 +893,8 @@ def main() -> int:
         env.start_redis()
         log("setting up the lab (database, a kwok cluster, learners)")
         env.django()
-        lab = Lab(env, 3 + args.sessions)  # 0: main, 1: stalled, 2: lab-nodeflate, 3...: concurrent
+        # learners: 0 main, 1 stalled, 2 lab-nodeflate, 3 and 4 lab-variant, 5... concurrent
+        lab = Lab(env, 5 + args.sessions)
         results["servers"]["lab"] = lab.setup()
         results["servers"]["lab"]["pid"] = lab.web.pid
         results["servers"]["lab"]["argv"] = " ".join(lab.web.argv[1:])
@@ -844,6 +905,15 @@ def main() -> int:
             # its own learner (a second socket on the lab's session would hold back its acks)
             servers["lab-nodeflate"] = (lambda i: lab.client(2, deflate=False), lab.web.pid)
             results["servers"]["lab-nodeflate"] = {"note": "same server and shell as lab"}
+
+        if args.variant:
+            high, low, burst = (int(x) for x in args.variant.split(","))
+            port = lab.start_variant(high, low, burst)
+            servers["lab-variant"] = (lambda i, p=port: lab.client(3 + min(i, 1), port=p), lab.variant.pid)
+            results["servers"]["lab-variant"] = {
+                "pid": lab.variant.pid, "HIGH_WATER": high, "LOW_WATER": low, "READ_BURST": burst,
+                "note": "an experiment, not the product: the lab's app with these flow-control "
+                        "constants (bench/labvariant.py), the client offering deflate like lab"}
 
         if "terminado" in only:
             port = free_port()

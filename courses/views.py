@@ -42,7 +42,10 @@ def catalog(request):
 def course_detail(request, course_slug):
     course = _get_course_or_404(course_slug)
     done = LessonProgress.objects.completed_slugs(request.user, course.slug)
-    rows = [{"lesson": lesson, "done": lesson.slug in done} for lesson in course.lessons]
+    passed = passed_exercises(request.user, course.slug)
+    rows = [{"lesson": lesson, "done": lesson.slug in done,
+             "passed": sum(1 for ex in lesson.exercises if ex.slug in passed)}
+            for lesson in course.lessons]
     finished = sum(1 for row in rows if row["done"])
     next_lesson = next((row["lesson"] for row in rows if not row["done"]),
                        course.lessons[0] if course.lessons else None)

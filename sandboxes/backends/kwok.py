@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import random
+import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,9 @@ from sandboxes.backends.base import Backend, BackendError, Progress
 from sandboxes.backends.kubeapi import api_client, readyz, wait_until
 from sandboxes.tools import ToolError, run, tool_path
 
+PORT_KEYS = ("kubeApiserverPort", "etcdPort", "etcdPeerPort", "kwokControllerPort",
+             "kubeControllerManagerPort", "kubeSchedulerPort")
+PORT_RANGE = (20000, 31999)  # below the kernel's ephemeral range (32768+) and kwokctl's own scan
 REQUIRED_BINARIES = ("kwokctl", "kwok", "kube-apiserver", "kube-controller-manager",
                      "kube-scheduler", "etcd", "etcdctl", "etcdutl", "kubectl")
 NODE_NAME = "worker-1"
@@ -37,10 +42,12 @@ class KwokBackend(Backend):
         return self.cluster_dir(cluster) / "kubeconfig.yaml"
 
     def _env(self) -> dict:
-        # kwokctl keeps every cluster's files, pids and logs under KWOK_WORKDIR.
-        return {**os.environ, "KWOK_WORKDIR": str(self.workdir)}
+        # kwokctl keeps every cluster's files, pids and logs under KWOK_WORKDIR, and runs the
+        # kubectl it finds on PATH before the one its configuration names.
+        return {**os.environ, "KWOK_WORKDIR": str(self.workdir),
+                "PATH": f"{settings.TOOLCHAIN_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
 
-    def _config_file(self) -> Path:
+    def _config_file(self, cluster: str) -> Path:
         """kwokctl's configuration: local binaries only (nothing may be downloaded), every
         component bound to loopback (its default 0.0.0.0 would expose an unauthenticated etcd).
         No kwok CRDs are enabled: Exec and ClusterExec objects would run commands on the host,
@@ -59,15 +66,19 @@ class KwokBackend(Backend):
                 "etcdBinary": str(bin_dir / "etcd"),
                 "etcdctlBinary": str(bin_dir / "etcdctl"),
                 "etcdutlBinary": str(bin_dir / "etcdutl"),
+                # kwokctl only avoids the ports of clusters in its own work dir; other labs, test
+                # runs and benchmarks on this host have their own. Every port is chosen here,
+                # free at the time, under the host-wide create lock.
+                **dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)))),
             },
+            # Bound to loopback, the API server cannot pick an address to advertise on a host
+            # with no default route; a never-routed documentation address keeps it starting.
+            "componentsPatches": [{"name": "kube-apiserver",
+                                   "extraArgs": [{"key": "advertise-address", "value": "192.0.2.1"}]}],
         }
-        path = self.workdir / "kwokctl.yaml"
+        path = self.workdir / "configs" / f"{cluster}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump(config, sort_keys=False)
-        if not path.exists() or path.read_text() != text:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
         return path
 
     # Interface -----------------------------------------------------------------------------------
@@ -108,7 +119,7 @@ class KwokBackend(Backend):
                                               "the controller manager")
                 try:
                     run([kwokctl, "create", "cluster", "--name", cluster,
-                         "--config", self._config_file(),
+                         "--config", self._config_file(cluster),
                          # kwokctl would otherwise merge the cluster into ~/.kube/config.
                          "--kubeconfig", str(self.cluster_dir(cluster) / "unused-kubeconfig"),
                          "--runtime", "binary", "--quiet-pull"],
@@ -141,6 +152,7 @@ class KwokBackend(Backend):
                 timeout=60, env=self._env())
         except ToolError as exc:
             raise BackendError(f"kwokctl could not delete {cluster}: {exc}") from None
+        (self.workdir / "configs" / f"{cluster}.yaml").unlink(missing_ok=True)
 
     # Helpers -------------------------------------------------------------------------------------
     def _wait_ready(self, cluster: str, kubeconfig: Path, deadline: float) -> None:
@@ -188,6 +200,23 @@ class KwokBackend(Backend):
         except ApiException as exc:
             if exc.status != 409:  # already there (a resumed create) is fine
                 raise BackendError(f"could not create node {NODE_NAME}: {exc.reason}") from None
+
+
+def free_ports(count: int) -> list[int]:
+    """count distinct loopback ports in PORT_RANGE that nothing listens on or uses right now."""
+    chosen: list[int] = []
+    rng = random.SystemRandom()
+    while len(chosen) < count:
+        port = rng.randint(*PORT_RANGE)
+        if port in chosen:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        chosen.append(port)
+    return chosen
 
 
 @contextmanager

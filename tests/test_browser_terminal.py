@@ -112,3 +112,28 @@ def test_a_foreign_origin_is_refused_by_the_real_server(started_lab, owner, pass
             return exc.rcvd.code if exc.rcvd else "closed"
 
     assert asyncio.run(attempt("https://evil.example")) == 403
+
+
+def test_a_check_ticks_by_itself_after_a_command_in_the_terminal(started_lab, owner, password):
+    with browser_page() as page:
+        _start_lab(page, started_lab, owner, password)
+        exercise = page.locator('[data-exercise="explore-cluster"]')
+        check = exercise.locator('[data-check="get-nodes"]')
+        page.wait_for_function("""() => document.querySelector('[data-exercise="explore-cluster"] [data-check="get-nodes"]').dataset.state === 'fail'""")
+        assert "have not run" in check.inner_text()
+        type_in_terminal(page, "kubectl cluster-info\n")
+        type_in_terminal(page, "kubectl get nodes\n")
+        # No Check button pressed: the panel updates from the live status alone.
+        page.wait_for_selector('[data-exercise="explore-cluster"].passing', timeout=10000)
+        assert check.get_attribute("data-state") == "pass"
+        assert exercise.locator('[data-bind="done"]').is_visible()
+        # A quiz is answered in the panel and checked on the server.
+        quiz = page.locator('[data-exercise="control-plane-quiz"]')
+        quiz.locator('form[data-check="source-of-truth"] input[value="kube-scheduler"]').check()
+        quiz.locator('form[data-check="source-of-truth"] button').click()
+        page.wait_for_selector('[data-check="source-of-truth"][data-state="fail"]')
+        quiz.locator('form[data-check="source-of-truth"] input[value="etcd"]').check()
+        quiz.locator('form[data-check="source-of-truth"] button').click()
+        page.wait_for_selector('[data-check="source-of-truth"][data-state="pass"]')
+        from django.conf import settings
+        page.screenshot(path=str(settings.BASE_DIR / "docs" / "screenshots" / "exercises.png"))

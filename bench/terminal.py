@@ -734,22 +734,24 @@ async def measure(servers: dict, args, peer_env: dict, results: dict) -> None:
             if report:
                 results["profile"][section_name] = report
 
+    sections = args.sections.split(",")
     section = results["echo"] = {"load_before": load()}
-    for name in names:
+    for name in names if "echo" in sections else []:
         log(f"echo: {name}")
         section[name] = await profiled("echo", name, echo(main[name], args.echo_samples, args.warmup))
     section["load_after"] = load()
 
     section = results["throughput"] = {"load_before": load(), "runs": {n: [] for n in names}}
-    for rep in range(args.throughput_reps):
+    for rep in range(args.throughput_reps if "throughput" in sections else 0):
         for name in names:  # interleaved, so a change in background load hits every server alike
             log(f"throughput {rep + 1}/{args.throughput_reps}: {name}")
             run = await profiled(f"throughput-{rep + 1}", name,
                                  throughput(main[name], raw_blocking=(name == "raw")))
             section["runs"][name].append(run)
-    raw_best = max(r["mb_s"] for r in section["runs"]["raw"]) if "raw" in names else None
-    raw_median = pct([r["mb_s"] for r in section["runs"]["raw"]], 50) if "raw" in names else None
-    for name in names:
+    has_raw = "raw" in names and section["runs"]["raw"]
+    raw_best = max(r["mb_s"] for r in section["runs"]["raw"]) if has_raw else None
+    raw_median = pct([r["mb_s"] for r in section["runs"]["raw"]], 50) if has_raw else None
+    for name in names if "throughput" in sections else []:
         rates = [r["mb_s"] for r in section["runs"][name]]
         section[name] = {"mb_s_median": pct(rates, 50), "mb_s_best": max(rates),
                          "pct_of_raw_median": round(100 * pct(rates, 50) / raw_median, 1)
@@ -758,13 +760,13 @@ async def measure(servers: dict, args, peer_env: dict, results: dict) -> None:
     section["load_after"] = load()
 
     section = results["ctrl_c"] = {"load_before": load()}
-    for name in names:
+    for name in names if "ctrl_c" in sections else []:
         log(f"ctrl-c: {name}")
         section[name] = await profiled("ctrl_c", name, ctrl_c(main[name], args.ctrl_c_tries))
     section["load_after"] = load()
 
     section = results["stalled_client"] = {"load_before": load(), "seconds": 10}
-    for name in names:
+    for name in names if "stalled" in sections else []:
         pid = servers[name][1]
         if pid is None or name == "lab-nodeflate":
             continue
@@ -783,7 +785,7 @@ async def measure(servers: dict, args, peer_env: dict, results: dict) -> None:
     section = results["concurrent"] = {"load_before": load(), "sessions": args.sessions,
                                        "seconds": args.concurrent_seconds,
                                        "key_interval_s": args.key_interval}
-    for name in names:
+    for name in names if "concurrent" in sections else []:
         if name in ("lab-nodeflate", "lab-variant"):
             continue
         log(f"{args.sessions} concurrent sessions: {name}")
@@ -842,6 +844,7 @@ def main() -> int:
     parser.add_argument("--key-interval", type=float, default=0.2,
                         help="seconds between a typist's keys (0.2: a fast typist)")
     parser.add_argument("--only", default="lab,lab-nodeflate,terminado,wetty,raw")
+    parser.add_argument("--sections", default="echo,throughput,ctrl_c,stalled,concurrent")
     parser.add_argument("--quick", action="store_true", help="few samples, 10 sessions (a smoke test)")
     parser.add_argument("--profile", metavar="DIR",
                         help="record the lab's uvicorn with py-spy in each section, stacks into DIR")

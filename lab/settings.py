@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "lab",
     "courses",
     "sandboxes",
+    "classes",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,8 @@ TERMINAL_UID_BASE = env_int("TERMINAL_UID_BASE", 200000, minimum=1000)
 # Live grading re-evaluates an open lesson's checks this often (seconds), and at once when the
 # learner runs a command.
 GRADING_INTERVAL = env_float("GRADING_INTERVAL", 1.0)
+# Who may watch a learner's terminal besides its owner: a function (instructor, learner id) -> bool.
+SANDBOX_WATCH_POLICY = env_str("SANDBOX_WATCH_POLICY", "classes.policy.teaches")
 # Every sandbox host beat should reconcile (each host's worker compares its own backends).
 LAB_HOSTS = env_list("LAB_HOSTS", [LAB_HOST])
 for _host in LAB_HOSTS:

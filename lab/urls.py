@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("sandboxes.urls")),
+    path("", include("classes.urls")),
     path("", include("courses.urls")),
 ]

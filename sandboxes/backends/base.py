@@ -42,3 +42,7 @@ class Backend(ABC):
     @abstractmethod
     def kubeconfig(self, cluster: str) -> Path:
         """Where the cluster's kubeconfig is (it may not exist yet)."""
+
+    def memory_bytes(self, cluster: str) -> int | None:
+        """Memory the cluster uses now (resident), if the backend can tell."""
+        return None

@@ -154,6 +154,23 @@ class KwokBackend(Backend):
             raise BackendError(f"kwokctl could not delete {cluster}: {exc}") from None
         (self.workdir / "configs" / f"{cluster}.yaml").unlink(missing_ok=True)
 
+    def memory_bytes(self, cluster: str) -> int | None:
+        """Resident memory of the cluster's processes (etcd, API server, controllers, kwok)."""
+        marker = f"/clusters/{cluster}/".encode()
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if marker not in (entry / "cmdline").read_bytes():
+                    continue
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                continue
+        return total or None
+
     # Helpers -------------------------------------------------------------------------------------
     def _wait_ready(self, cluster: str, kubeconfig: Path, deadline: float) -> None:
         """Wait for /readyz (kwokctl exits 0 even when a component failed), but give up at once

@@ -38,7 +38,10 @@ def test_another_learner_gets_404_for_every_action(client, other, sandbox):
     assert sandbox.state == State.READY
 
 
-def test_an_instructor_may_look_but_not_stop(client, instructor, sandbox):
+def test_an_instructor_may_look_but_not_stop(client, instructor, owner, sandbox):
+    from classes.models import Cohort, Membership
+    cohort = Cohort.objects.create(name="c", course="kubernetes-architecture", instructor=instructor)
+    Membership.objects.create(cohort=cohort, user=owner)
     client.force_login(instructor)
     assert client.get(f"/sandboxes/{sandbox.id}/").status_code == 200
     assert client.post(f"/sandboxes/{sandbox.id}/stop/").status_code == 404

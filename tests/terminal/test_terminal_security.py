@@ -26,6 +26,15 @@ async def test_a_foreign_origin_is_refused(owner, ready_sandbox):
 
 
 async def test_an_instructor_watches_read_only(owner, instructor, ready_sandbox):
+    from channels.db import database_sync_to_async
+
+    from classes.models import Cohort, Membership
+
+    @database_sync_to_async
+    def teach():
+        cohort = Cohort.objects.create(name="c", course="kubernetes-architecture", instructor=instructor)
+        Membership.objects.create(cohort=cohort, user=owner)
+    await teach()
     learner = await Term.open(owner, ready_sandbox.id)
     await learner.control_message("hello")
     await learner.run("echo from-the-learner", "l1")
@@ -118,3 +127,11 @@ async def test_the_shell_runs_as_an_unprivileged_host_uid(owner, ready_sandbox):
     if os.geteuid() == 0:
         assert real_uid >= settings.TERMINAL_UID_BASE
     await term.close()
+
+
+async def test_an_instructor_of_another_class_cannot_watch(owner, instructor, ready_sandbox):
+    learner = await Term.open(owner, ready_sandbox.id)
+    await learner.control_message("hello")
+    watcher = await Term.open(instructor, ready_sandbox.id)
+    assert not watcher.connected and watcher.close_code == 4403
+    await learner.close()

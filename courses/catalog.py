@@ -72,3 +72,13 @@ def duplicate_slug_problems(roots: list[Path] | None = None) -> list[Problem]:
         else:
             seen[course_dir.name] = course_dir
     return problems
+
+
+def version_of(course_slug: str) -> str | None:
+    """A short fingerprint of a course's files: it changes whenever an author saves one."""
+    import hashlib
+
+    for course_dir in course_dirs():
+        if course_dir.name == course_slug:
+            return hashlib.sha256(repr(_signature(course_dir)).encode()).hexdigest()[:16]
+    return None

@@ -11,7 +11,8 @@ from django.conf import settings
 
 from courses.catalog import get_course
 from courses.exercise_views import lesson_status_payload
-from courses.grading.engine import grade_lesson, remember
+from courses.grading.engine import grade_lesson, remember, sandbox_for
+from courses.setup import ensure_setup
 from sandboxes.progress import learner_group
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class GradingConsumer(AsyncJsonWebsocketConsumer):
     def _grade(self):
         course = get_course(self.course.slug) or self.course  # follow edits of the lesson file
         lesson = course.lesson(self.lesson.slug) or self.lesson
+        ensure_setup(sandbox_for(self.user, lesson.tier), course, lesson)
         results = grade_lesson(course, lesson, self.user, record=False)
         self._results = results
         return (lesson_status_payload(course, lesson, self.user, results),

@@ -85,3 +85,18 @@ class QuizAnswer(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "course", "exercise", "check_id"],
                                                name="one_answer_per_quiz")]
+
+
+class LessonSetup(models.Model):
+    """A lesson's setup script, run once against one sandbox (claimed by creating this row)."""
+
+    sandbox_id = models.UUIDField()
+    course = models.SlugField(max_length=100)
+    lesson = models.SlugField(max_length=100)
+    started_at = models.DateTimeField(default=timezone.now)
+    exit_code = models.IntegerField(null=True, blank=True)
+    output = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sandbox_id", "course", "lesson"],
+                                               name="one_setup_per_sandbox_lesson")]

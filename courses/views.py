@@ -6,7 +6,11 @@ from django.views.decorators.http import require_POST
 
 from django.contrib import messages
 
-from courses.catalog import all_courses, get_course
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from courses.catalog import all_courses, get_course, version_of
 from courses.grading.checks import default_title, quiz_type
 from courses.grading.engine import passed_exercises
 from courses.models import ExerciseProgress, LessonProgress, QuizAnswer
@@ -137,3 +141,14 @@ def lesson_complete(request, course_slug, lesson_slug):
     if following is not None:
         return redirect("lesson", course.slug, following.slug)
     return redirect("course", course.slug)
+
+
+@login_required
+@require_GET
+@never_cache
+def course_version(request, course_slug):
+    """Live preview: the lesson page of an author polls this and reloads when it changes."""
+    version = version_of(course_slug)
+    if version is None:
+        raise Http404("No such course")
+    return JsonResponse({"version": version})

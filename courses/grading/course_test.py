@@ -20,6 +20,7 @@ from courses.grading.checks import Context
 from courses.grading.engine import grade_exercise
 from courses.grading.solutions import split_commands
 from courses.models import ExerciseProgress, QuizAnswer
+from courses.setup import ensure_setup
 from sandboxes import lifecycle
 from sandboxes.backends import get_backend
 from sandboxes.models import CommandRecord, Sandbox, State
@@ -125,6 +126,11 @@ async def _solve_all(course, exercises, sandbox, user, reports, log) -> None:
     try:
         for exercise in exercises:
             report = reports[exercise.slug]
+            lesson = course.lesson(exercise.lesson_slug)
+            setup = await sync_to_async(ensure_setup)(sandbox, course, lesson)
+            if setup is not None and setup.exit_code != 0:
+                report.fail(f"the lesson's setup script failed (exit {setup.exit_code}): "
+                            f"{setup.output[-300:]}")
             before = await sync_to_async(_grade)(exercise, sandbox, user, course)
             if before.passed:
                 report.fail("passes before its solution")

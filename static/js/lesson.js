@@ -49,4 +49,26 @@ document.addEventListener("keydown", (event) => {
   control.click();
 });
 
+// Live preview for authors (instructors): when a file of this course changes on disk, reload the
+// page and come back to the same place in the lesson.
+const pane = document.querySelector("[data-preview-url]");
+if (pane) {
+  const key = `k8slab-scroll:${location.pathname}`;
+  const saved = sessionStorage.getItem(key);
+  if (saved !== null) { pane.scrollTop = Number(saved); sessionStorage.removeItem(key); }
+  let version = null;
+  setInterval(async () => {
+    try {
+      const response = await fetch(pane.dataset.previewUrl, { credentials: "same-origin", cache: "no-store" });
+      if (!response.ok) return;
+      const data = await response.json();
+      if (version !== null && data.version !== version) {
+        sessionStorage.setItem(key, String(pane.scrollTop));
+        location.reload();
+      }
+      version = data.version;
+    } catch (err) { /* the server restarts now and then; keep polling */ }
+  }, 1500);
+}
+
 export { codeText };

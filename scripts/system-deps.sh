@@ -4,7 +4,7 @@
 #   scripts/system-deps.sh test   that plus what the tests need (a browser)
 set -euo pipefail
 
-want=(redis-server bubblewrap ca-certificates)
+want=(redis-server bubblewrap socat iproute2 procps ca-certificates)
 if [[ "${1:-run}" == "test" ]]; then
   want+=(chromium fonts-dejavu-core)
 fi

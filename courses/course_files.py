@@ -103,7 +103,9 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     if not lines or lines[0].strip() != "---":
         return None, text, 1
     for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
+        # Only an unindented marker ends the front matter: "---" inside an indented YAML block
+        # (a setup script, say) is content.
+        if lines[i].rstrip() in ("---", "..."):
             return "".join(lines[1:i]), "".join(lines[i + 1:]), i + 2
     return "".join(lines[1:]), "", len(lines) + 1
 

@@ -25,6 +25,7 @@ ALLOWED_ATTRIBUTES = {
     "*": {"class", "title"},
     "a": {"href"},
     "img": {"src", "alt"},
+    "ol": {"start"},
     "td": {"style"},
     "th": {"style"},
     # Only headings carry ids (the table of contents links to them); an id elsewhere could

@@ -15,9 +15,15 @@ SETUP_TIMEOUT = 120
 
 
 def ensure_setup(sandbox, course: Course, lesson: Lesson) -> LessonSetup | None:
-    """Run the lesson's setup script against the sandbox unless it already ran (or is running:
-    the row is the claim, so two pages open at once run it once)."""
-    if not lesson.setup.strip() or sandbox is None:
+    """Put the course's assets in the learner's home, and run the lesson's setup script against
+    the sandbox unless it already ran (or is running: the row is the claim, so two pages open at
+    once run it once)."""
+    if sandbox is None:
+        return None
+    assets = course.path / "assets"
+    if assets.is_dir() and sandbox.tier == "api":
+        inspect.copy_into_home(sandbox, assets)
+    if not lesson.setup.strip():
         return None
     try:
         with transaction.atomic():

@@ -208,3 +208,26 @@ def _script_kubeconfig(sandbox: Sandbox) -> str:
     for cluster in learner.get("clusters") or []:
         cluster["cluster"]["server"] = server
     return yaml.safe_dump(learner)
+
+
+def copy_into_home(sandbox: Sandbox, source: Path) -> int:
+    """Copy a folder's files into the learner's home (keeping paths and modes, never replacing
+    a file the learner already has), owned by the learner's uid. Returns how many were copied."""
+    from sandboxes.terminal.jail import JailLayout
+
+    layout = JailLayout(lifecycle.sandbox_dir(sandbox), sandbox.id)
+    layout.home.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for path in sorted(Path(source).rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        target = layout.home / path.relative_to(source)
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        if os.geteuid() == 0:
+            for part in [target, *[p for p in target.parents if layout.home in p.parents or p == layout.home]]:
+                os.lchown(part, layout.uid, layout.gid)
+        copied += 1
+    return copied

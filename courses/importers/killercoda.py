@@ -9,18 +9,26 @@ index.json, field by field:
   title                    -> course title (missing: the folder name, with a warning)
   description              -> course description; its first paragraph -> summary
   difficulty (Katacoda)    -> course level
-  backend.imageid          -> course tier: kubernetes-kubeadm-1node -> full;
-                              kubernetes-kubeadm-2nodes -> full (warning: one node);
-                              ubuntu -> api (warning: a shell and an API cluster, no root VM);
+  time ("15 minutes")      -> lesson minutes, shared out evenly over the lessons
+  backend.imageid          -> course tier: kubernetes-kubeadm-1node(-*) -> full;
+                              kubernetes-*2nodes* -> full (warning: one node);
+                              kubernetes-k3s* -> full (warning: kind, not k3s);
+                              ubuntu(*) -> api (warning: a shell and an API cluster, no root VM);
                               missing -> api; anything else -> a warning
   interface.layout         -> a warning unless it is "terminal" (the lab has one terminal, no IDE)
   details.intro            -> the first lesson; details.finish -> the last lesson
-  details.steps[]          -> one lesson each, titled by the step's title
-    text                   -> the lesson body (markers converted by courses.importers.markdown)
-    verify                 -> an exercise with one `script` check (timeout 15 s)
+  details.steps[]          -> one lesson each, titled by the step's title ("Step N" without one)
+    text                   -> the lesson body (markers converted by courses.importers.markdown);
+                              missing, unreadable or outside: a placeholder paragraph + a warning
+    verify                 -> an exercise with one `script` check (timeout 15 s); its solution is
+                              the step folder's solution.sh / solution.md, else the step's
+                              {{exec}} code, else an explanation only (with a warning)
     background             -> the lesson's `setup` script
     foreground             -> a "Run this first" runnable block at the top (not typed for you)
-  details.assets.host01[]  -> files from the scenario's assets/ folder, for <course>/assets/
+  details.assets.host01[]  -> files from the scenario's assets/ folder, for <course>/assets/ at
+                              their path below the learner's home (/root/x -> x; a target
+                              outside the home, /opt/x -> opt/x, with a warning); chmod applied
+  details.assets.<other>   -> a warning (the lab has one machine)
   anything else            -> a warning naming it, never a crash
 """
 from __future__ import annotations
@@ -31,18 +39,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from courses.course_files import split_code_blocks
 from courses.importers import markdown
 from courses.importers.slugs import slugify, unique
-from courses.course_files import split_code_blocks
 
 VERIFY_TIMEOUT = 15  # Killercoda gives a verify script about 15 s
-TOP_FIELDS = {"title", "description", "details", "backend", "interface", "difficulty"}
+TOP_FIELDS = {"title", "description", "details", "backend", "interface", "difficulty", "time"}
 DETAILS_FIELDS = {"intro", "steps", "finish", "assets"}
 PAGE_FIELDS = {"title", "text", "verify", "foreground", "background"}
 ASSET_FIELDS = {"file", "target", "chmod"}
 CHMOD_RE = re.compile(r"^(?:[0-7]{3,4}|[ugoa]*[-+=][rwxXst]*(?:,[ugoa]*[-+=][rwxXst]*)*)$")
 HOME_PREFIXES = ("~", "/root", "$HOME", "${HOME}")
 MAX_NESTING = 3
+ROOT_PATH = re.compile(r"(?<![\w/.$-])/root(?![\w.-])")
 SHELL_LANGS = {"", "bash", "sh", "shell", "console", "plain", "text"}
 # Commands that run until interrupted: typed by test_course they would never finish.
 ENDLESS = re.compile(
@@ -70,6 +79,7 @@ class ImportedLesson:
     title: str
     body: str
     setup: str = ""
+    minutes: int = 0
     exercise: ImportedExercise | None = None
 
 
@@ -234,6 +244,7 @@ class _Scenario:
         self.label = label
         self.warnings: list[str] = []
         self.lesson_slugs: set[str] = set()
+        self.root_mentions: list[str] = []  # where '/root' (Killercoda's home) appears
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -302,8 +313,28 @@ class _Scenario:
                       "lesson")
         if details.get("assets") is not None:
             course.assets = self._assets(details["assets"])
+        if data.get("time") is not None:
+            self._minutes(data["time"], course.lessons)
+        if self.root_mentions:
+            self.warn("'/root' (the learner's home on Killercoda) appears in "
+                      f"{_listing(self.root_mentions)}; here the learner's home is elsewhere, "
+                      "so replace it with ~ or $HOME")
         course.warnings = self.warnings
         return course
+
+    def _minutes(self, time, lessons: list[ImportedLesson]) -> None:
+        """index.json's time ("15 minutes", "1 hour") shared out over the lessons."""
+        total = _parse_minutes(time)
+        if total is None:
+            self.warn(f"index.json 'time' {time!r} is not understood; lessons have no minutes")
+            return
+        base, extra = divmod(total, len(lessons))
+        for i, lesson in enumerate(lessons):
+            lesson.minutes = base + (1 if i < extra else 0)
+
+    def _mentions_root(self, text: str, place: str) -> None:
+        if ROOT_PATH.search(text) and place not in self.root_mentions:
+            self.root_mentions.append(place)
 
     # backend and interface ------------------------------------------------------------------
 
@@ -319,23 +350,31 @@ class _Scenario:
         imageid = backend.get("imageid")
         if imageid is None:
             return "api"
-        if imageid == "kubernetes-kubeadm-1node":
+        name = str(imageid)
+        if name == "kubernetes-kubeadm-1node":
             return "full"
-        if imageid == "kubernetes-kubeadm-2nodes":
-            self.warn("backend.imageid 'kubernetes-kubeadm-2nodes': the lab's full tier is a "
-                      "single-node cluster, so steps that use the second node (node01) will not "
-                      "work; the course uses tier full")
+        if name.startswith("kubernetes-") and "2nodes" in name:
+            self.warn(f"backend.imageid '{name}': the lab's full tier is a single-node cluster, "
+                      "so steps that use the second node (node01) will not work; the course uses "
+                      "tier full")
             return "full"
-        if imageid == "ubuntu":
-            self.warn("backend.imageid 'ubuntu': the lab has no full VM; the learner gets a shell "
+        if name.startswith("kubernetes-kubeadm-1node"):
+            return "full"  # -rapid, -ubuntu20.04, ...: the same single-node kubeadm cluster
+        if name.startswith("kubernetes-k3s"):
+            self.warn(f"backend.imageid '{name}': the lab's full tier is a kind (kubeadm) "
+                      "cluster, not k3s, so k3s specifics (its config files, Traefik, local-path "
+                      "storage) are missing; the course uses tier full")
+            return "full"
+        if name.split(":")[0].split("-")[0] == "ubuntu":
+            self.warn(f"backend.imageid '{name}': the lab has no full VM; the learner gets a shell "
                       "and a Kubernetes API cluster (tier api), not a root VM, so steps that need "
                       "root, apt or systemd will not work")
             return "api"
-        if isinstance(imageid, str) and ("kubernetes" in imageid or "k3s" in imageid):
-            self.warn(f"backend.imageid '{imageid}' is not known; the course uses tier full "
+        if name.startswith("kubernetes"):
+            self.warn(f"backend.imageid '{name}' is not known; the course uses tier full "
                       "(a single-node cluster)")
             return "full"
-        self.warn(f"backend.imageid '{imageid}' is not known; the course uses tier api (a shell "
+        self.warn(f"backend.imageid '{name}' is not known; the course uses tier api (a shell "
                   "and a Kubernetes API cluster)")
         return "api"
 
@@ -409,6 +448,7 @@ class _Scenario:
             if source is None:
                 source = _missing_text(what, rel if isinstance(rel, str) else None)
         converted = markdown.convert(source)
+        self._mentions_root(source, f"the {where} text")
         for message in converted.warnings:
             self.warn(f"{where}: {message}")
         if converted.interrupts:
@@ -422,6 +462,7 @@ class _Scenario:
             script = self._read(spec["foreground"], where, "foreground script")
             if script is not None and script.strip():
                 lesson.body = _run_first(script, what) + body
+                self._mentions_root(script, f"the {where} foreground script")
                 self.warn(f"{where}: the foreground script '{spec['foreground']}' is not typed "
                           "into the terminal automatically here; it is a runnable block at the "
                           "top of the lesson")
@@ -429,9 +470,15 @@ class _Scenario:
             script = self._read(spec["background"], where, "background script")
             if script is not None and script.strip():
                 lesson.setup = _clean_script(script)
+                self._mentions_root(script, f"the {where} background script")
                 self.warn(f"{where}: the background script '{spec['background']}' became the "
                           "lesson's setup; on Killercoda it ran as root on the VM, so check that "
                           "it works against the lab's sandbox")
+                if where == "intro":
+                    self.warn("intro: on Killercoda the intro's background script prepares the "
+                              "whole scenario; here it runs only when the learner opens the "
+                              "intro lesson, and test_course (which runs the setup of lessons "
+                              "with exercises) does not run it")
         if not lesson.body.strip():
             lesson.body = f"{title}.\n"
         if spec.get("verify") is not None:
@@ -447,6 +494,7 @@ class _Scenario:
         if not script.strip():
             self.warn(f"{where}: the verify script '{spec['verify']}' is empty; no exercise")
             return None
+        self._mentions_root(script, f"the {where} verify script")
         commands, explanation = self._solution(spec, where, converted)
         return ImportedExercise(
             slug=slug, title=title,
@@ -544,7 +592,7 @@ class _Scenario:
                 home_dir, in_home = _home_relative(target)
                 for source, rel in self._asset_files(pattern, where):
                     dest = home_dir / rel
-                    if dest in assets:
+                    if dest in assets and assets[dest].source != source:
                         self.warn(f"{where}: '{dest}' is also another asset; the last one wins")
                     assets[dest] = Asset(source=source, dest=dest, chmod=str(chmod).strip())
                     line = f"{rel} -> ~/{dest}" + (f" (chmod {chmod})" if chmod else "")
@@ -554,45 +602,67 @@ class _Scenario:
             message = (f"assets: {len(assets)} file(s) copied to the course's assets/ folder; "
                        "the lab puts them in the learner's home")
             if placed:
-                message += ": " + ", ".join(placed)
+                message += ": " + _listing(placed)
             self.warn(message)
         if moved:
-            self.warn("assets whose target is outside the learner's home go to the home instead: "
-                      + ", ".join(moved))
+            self.warn("assets whose target is outside the learner's home go below the home "
+                      "instead: " + _listing(moved))
         return list(assets.values())
 
     def _asset_files(self, pattern: str, where: str) -> list[tuple[Path, PurePosixPath]]:
-        """(file, path relative to the target folder) for each file the pattern names."""
+        """(file, path relative to the target folder) for each file the pattern names. A file
+        keeps its path below the pattern's fixed part: app1/**/*.json puts app1/etc/a.json at
+        <target>/etc/a.json, and a directory that matches is copied whole."""
         parts = PurePosixPath(pattern).parts
         if PurePosixPath(pattern).is_absolute() or ".." in parts or not parts:
             self.warn(f"{where}: asset '{pattern}' is outside the scenario's assets/ folder; "
                       "refused (nothing outside the scenario is read)")
             return []
+        fixed = []
+        for part in parts[:-1]:
+            if any(c in part for c in "*?["):
+                break
+            fixed.append(part)
         assets_dir = self.folder / "assets"
+        base = assets_dir.joinpath(*fixed)
         matches = sorted(assets_dir.glob(pattern)) if assets_dir.is_dir() else []
-        files: list[tuple[Path, PurePosixPath]] = []
+        files: dict[PurePosixPath, Path] = {}
         for match in matches:
             real = inside(self.folder, os.path.relpath(match, self.folder))
             if real is None:
                 self.warn(f"{where}: asset '{match.name}' links outside the scenario folder; "
                           "refused")
                 continue
+            rel = PurePosixPath(*match.relative_to(base).parts)
             if real.is_file():
-                files.append((real, PurePosixPath(match.name)))
+                files[rel] = real
             elif real.is_dir():
                 for sub in sorted(p for p in real.rglob("*") if p.is_file()):
-                    if inside(self.folder, os.path.relpath(sub, self.folder)) is None:
+                    sub_real = inside(self.folder, os.path.relpath(sub, self.folder))
+                    if sub_real is None:
                         self.warn(f"{where}: asset '{sub.name}' links outside the scenario "
                                   "folder; refused")
                         continue
-                    files.append((sub, PurePosixPath(match.name, *sub.relative_to(real).parts)))
+                    files[rel.joinpath(*sub.relative_to(real).parts)] = sub_real
         if not files:
             self.warn(f"{where}: asset '{pattern}' matches no file in the scenario's assets/ "
                       "folder; skipped")
-        return files
+        return [(source, rel) for rel, source in files.items()]
 
 
 # Text helpers -----------------------------------------------------------------------------------
+
+def _parse_minutes(time) -> int | None:
+    if isinstance(time, (int, float)) and not isinstance(time, bool):
+        return int(time) if time > 0 else None
+    if not isinstance(time, str):
+        return None
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", time)]
+    if not numbers:
+        return None
+    minutes = max(numbers) * (60 if re.search(r"\bh(ours?|rs?)?\b", time.lower()) else 1)
+    return int(round(minutes)) or None
+
 
 def _summary(description: str, limit: int = 200) -> str:
     paragraph = description.strip().split("\n\n")[0]
@@ -656,15 +726,24 @@ def _prose(text: str | None) -> str:
 
 
 def _home_relative(target: str) -> tuple[PurePosixPath, bool]:
-    """(folder relative to the learner's home, whether the target was in the home at all)."""
+    """(folder relative to the learner's home, whether the target was in the home at all). A
+    target outside the home keeps its path below the home (/usr/local/bin -> ~/usr/local/bin),
+    so two targets never collide."""
     target = target.strip()
+    in_home = True
+    rest = target
     for prefix in HOME_PREFIXES:
         if target == prefix or target.startswith(prefix + "/"):
-            rest = target[len(prefix):].strip("/")
-            parts = [p for p in PurePosixPath(rest).parts if p not in ("", ".")] if rest else []
-            if ".." in parts:
-                return PurePosixPath(), False
-            return PurePosixPath(*parts) if parts else PurePosixPath(), True
-    if not target.startswith("/") and ".." not in PurePosixPath(target).parts:
-        return PurePosixPath(target.strip("/")) if target.strip("/.") else PurePosixPath(), True
-    return PurePosixPath(), False
+            rest = target[len(prefix):]
+            break
+    else:
+        in_home = not target.startswith("/")
+    parts = [p for p in PurePosixPath(rest.strip("/") or ".").parts if p not in ("", ".")]
+    if ".." in parts:
+        return PurePosixPath(), False
+    return PurePosixPath(*parts) if parts else PurePosixPath(), in_home
+
+
+def _listing(items: list[str], limit: int = 10) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

@@ -8,12 +8,15 @@ Copy button and a block whose info string is `bash run` gets "Run in terminal":
     ```{{exec}}                  -> ```bash run
     ```{{exec interrupt}}        -> ```bash run, whose first line is a comment telling the learner
                                     to press Ctrl-C first (our Run button only types text)
-    ```{{copy}}                  -> a plain block
+    ```{{copy}}                  -> a plain block (```plain becomes ```text)
     `kubectl get pods`{{exec}}   -> the inline code stays where it is, and a runnable block with
-                                    the command follows its paragraph (or list item)
+                                    the command follows its paragraph or list item
     `text`{{copy}}, `text`{{}}   -> plain inline code
     [app]({{TRAFFIC_HOST1_80}})  -> the link's text with a note: there is no browser link to a port
 
+Python-Markdown only recognises a fence at the start of a line, so every block is written at
+column 0 (a block inside a list item splits the list there).
+A yaml block that does not parse becomes a text block, because the lab rejects it otherwise.
 Code is never changed: a `{{ .Values.x }}` inside a code block or code span is template text,
 not a marker. Everything here is a pure function of the text.
 """
@@ -32,13 +35,15 @@ INTERRUPT_COMMENT = ("# First press Ctrl-C in the terminal to stop the command t
 
 OPEN_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 MARKER = re.compile(r"\{\{\s*(?P<body>[^{}]*?)\s*\}\}")
+SPACED_MARKER = re.compile(r"(?P<space>[ \t]?)\{\{\s*(?P<body>[^{}]*?)\s*\}\}")
 ONLY_MARKERS = re.compile(r"(?:\{\{[^{}]*\}\}\s*)+")
 ACTION_LINE = re.compile(r"\{\{\s*(?:exec|execute|copy)\b[^{}]*\}\}", re.IGNORECASE)
 CODE_SPAN = re.compile(r"(?P<ticks>`+)(?P<code>.*?[^`])(?P=ticks)(?!`)"
                        r"(?:\{\{(?P<marker>[^{}]*)\}\})?")
-TRAFFIC_LINK = re.compile(r"\[(?P<label>[^\]]*)\]\(\s*<?\{\{\s*TRAFFIC_(?P<host>[A-Za-z0-9]+)_"
-                          r"(?P<port>\d+)\s*\}\}(?P<rest>[^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-TRAFFIC = re.compile(r"^TRAFFIC_(?P<host>[A-Za-z0-9]+)_(?P<port>\d+)$")
+TRAFFIC_LINK = re.compile(r"\[(?P<label>[^\]]*)\]\(\s*<?\{\{\s*(?P<marker>TRAFFIC_(?:SELECTOR|"
+                          r"(?P<host>[A-Za-z0-9]+)_(?P<port>\d+)))\s*\}\}(?P<rest>[^)\s>]*)>?"
+                          r"(?:\s+\"[^\"]*\")?\s*\)")
+TRAFFIC = re.compile(r"^TRAFFIC_(?:SELECTOR|(?P<host>[A-Za-z0-9]+)_(?P<port>\d+))$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][\w-]*(\s.*)?$")
 LIST_ITEM = re.compile(r"^(?P<lead>\s*)(?:[-*+]|\d{1,9}[.)])(?P<gap>\s+)")
 IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?(?P<src>[^)\s>]+)|<img\b[^>]*\bsrc=[\"'](?P<html>[^\"']+)",
@@ -84,10 +89,9 @@ def convert(text: str) -> Converted:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
     pending: list[tuple[str, bool]] = []  # inline {{exec}} commands of the current paragraph
-    prefix = ""  # how a block placed after the current paragraph must be indented
     in_unit = False
 
-    def flush() -> None:
+    def flush(trailing_blank: bool = True) -> None:
         if not pending:
             return
         body = []
@@ -96,38 +100,55 @@ def convert(text: str) -> Converted:
                 body.append(INTERRUPT_COMMENT)
             body.extend(command.split("\n"))
         out.append("")
-        out.append(f"{prefix}```{RUNNABLE}")
-        out.extend(f"{prefix}{line}" if line else prefix.rstrip() for line in body)
-        out.append(f"{prefix}```")
-        out.append("")
+        out.append(f"```{RUNNABLE}")
+        out.extend(body)
+        out.append("```")
+        if trailing_blank:
+            out.append("")
         pending.clear()
 
+    para_start = 0  # where the current paragraph (up to a blank line) starts in out
+    para_raw: list[str] = []  # and its lines as they were
+    para_commands = False  # whether it had inline {{exec}} code
     i = 0
     while i < len(lines):
         line = lines[i]
         opening = OPEN_FENCE.match(line)
         if opening and not (opening.group("fence")[0] == "`" and "`" in opening.group("info")):
+            info = opening.group("info").strip()
+            if info and ONLY_MARKERS.fullmatch(info):
+                # "```{{exec}}" with no block open: a closing fence whose opening is missing.
+                # The paragraph just before it is the code the author meant.
+                if para_raw and not para_commands:
+                    del out[para_start:]
+                    _emit_block(out, "", opening.group("fence"), "", list(para_raw), info, result)
+                    result.warn(f"a closing fence '{line.strip()}' has no opening fence; the "
+                                "paragraph before it became the code block")
+                else:
+                    result.warn(f"a closing fence '{line.strip()}' has no opening fence; it was "
+                                "removed")
+                in_unit, para_raw, para_commands = False, [], False
+                i += 1
+                continue
             flush()
-            in_unit = False
+            in_unit, para_raw, para_commands = False, [], False
             i = _fenced_block(lines, i, opening, out, result)
             continue
         if not line.strip():
-            flush()
-            in_unit = False
+            flush(trailing_blank=False)
+            in_unit, para_raw, para_commands = False, [], False
             out.append(line)
             i += 1
             continue
         item = LIST_ITEM.match(line)
         if item or line.lstrip().startswith("#") or not in_unit:
             flush()
-            if item:
-                prefix = " " * len(item.group(0))
-            elif line.lstrip().startswith(">"):
-                prefix = line[:len(line) - len(line.lstrip())] + "> "
-            else:
-                prefix = line[:len(line) - len(line.lstrip())]
             in_unit = True
+        if not para_raw:
+            para_start = len(out)
+        para_raw.append(line)
         converted, commands = _inline(line, result)
+        para_commands = para_commands or bool(commands)
         out.append(converted)
         pending.extend(commands)
         i += 1
@@ -150,19 +171,35 @@ def _fenced_block(lines: list[str], start: int, opening: re.Match, out: list[str
     closed = False
     while i < len(lines):
         m = close.match(lines[i])
-        if m and (not m.group("rest") or ONLY_MARKERS.fullmatch(m.group("rest"))):
+        rest = m.group("rest") if m else ""
+        if m and (not rest or rest.startswith("{{")):
             closed = True
-            action_text = m.group("rest") or None
+            markers = ONLY_MARKERS.match(rest)
+            action_text = markers.group(0).strip() if markers else None
+            if rest[markers.end() if markers else 0:].strip():
+                result.warn(f"the text after the closing fence '{lines[i].strip()}' was dropped")
             i += 1
             break
         content.append(lines[i])
         i += 1
     if not closed:
+        while content and not content[-1].strip():
+            content.pop()
         result.warn("a code block is never closed; it was closed at the end of the text")
     elif action_text is None and i < len(lines) and ACTION_LINE.fullmatch(lines[i].strip()):
         action_text = lines[i].strip()  # the marker on the line after the closing fence
         i += 1
 
+    _emit_block(out, indent, fence, info, content, action_text, result)
+    return i
+
+
+def _emit_block(out: list[str], indent: str, fence: str, info: str, content: list[str],
+                action_text: str | None, result: Converted) -> None:
+    """Appends one block to out, converted by its action ({{exec}}, {{copy}}, ... or None)."""
+    # Python-Markdown only sees a fence at the start of a line (not inside a list item or a
+    # quote), so the block moves to column 0, its lines losing the fence's indentation.
+    content = [_unindent(line, indent) for line in content]
     verb, args, body = "none", [], ""
     if action_text:
         first = MARKER.search(action_text)
@@ -174,7 +211,7 @@ def _fenced_block(lines: list[str], start: int, opening: re.Match, out: list[str
         if interrupt:
             result.interrupts += 1
             block.insert(0, _common_indent(content) + INTERRUPT_COMMENT)
-        out.append(f"{indent}{fence}{RUNNABLE}")
+        out.append(f"{fence}{RUNNABLE}")
         out.extend(block)
         command = textwrap.dedent("\n".join(content)).strip("\n")
         if command.strip():
@@ -186,10 +223,16 @@ def _fenced_block(lines: list[str], start: int, opening: re.Match, out: list[str
         words = info.split()
         if words and words[0].lower() == "plain":
             info = " ".join(["text", *words[1:]])
-        out.append(f"{indent}{fence}{info}")
+        out.append(f"{fence}{info}")
         out.extend(content)
-    out.append(f"{indent}{fence}")
-    return i
+    out.append(fence)
+
+
+def _unindent(line: str, indent: str) -> str:
+    n = 0
+    while n < len(indent) and n < len(line) and line[n] in " \t":
+        n += 1
+    return line[n:]
 
 
 def _common_indent(lines: list[str]) -> str:
@@ -206,9 +249,10 @@ def _inline(line: str, result: Converted) -> tuple[str, list[tuple[str, bool]]]:
                         "scenario files, so it will not show")
 
     def traffic_link(m: re.Match) -> str:
-        result.warn(f"links to {{{{TRAFFIC_{m.group('host')}_{m.group('port')}}}}} (a port of the "
-                    "Killercoda VM opened in the browser) have no equivalent here; the link "
-                    "text is kept with a note")
+        result.warn(f"links to {{{{{m.group('marker')}}}}} (Killercoda opens the VM's ports in the "
+                    "browser) have no equivalent here; the link text is kept with a note")
+        if m.group("port") is None:
+            return f"{m.group('label')} (the lab machine's ports; this lab has no browser link to them)"
         return (f"{m.group('label')} (port {m.group('port')}{m.group('rest')} of the lab machine; "
                 "this lab has no browser link to it)")
 
@@ -243,12 +287,14 @@ def _bare_markers(text: str, result: Converted) -> str:
     and template text such as {{ .Values.x }} stays."""
 
     def replace(m: re.Match) -> str:
-        body = m.group("body")
+        space, body = m.group("space"), m.group("body")
         traffic = TRAFFIC.match(body)
         if traffic:
-            result.warn(f"'{{{{{body}}}}}' (a port of the Killercoda VM opened in the browser) has "
+            result.warn(f"'{{{{{body}}}}}' (Killercoda opens the VM's ports in the browser) has "
                         "no equivalent here; it became words")
-            return f"port {traffic.group('port')} of the lab machine"
+            if traffic.group("port") is None:
+                return f"{space}the lab machine's ports"
+            return f"{space}port {traffic.group('port')} of the lab machine"
         if not body:
             return ""
         if IDENTIFIER.match(body):
@@ -256,7 +302,7 @@ def _bare_markers(text: str, result: Converted) -> str:
             return ""
         return m.group(0)
 
-    return MARKER.sub(replace, text)
+    return SPACED_MARKER.sub(replace, text)
 
 
 def _plain_text_for_broken_yaml(body: str, result: Converted) -> str:

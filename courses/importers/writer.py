@@ -77,6 +77,8 @@ def course_yaml(course: ImportedCourse) -> str:
 
 def lesson_markdown(lesson: ImportedLesson) -> str:
     front: dict = {"title": lesson.title}
+    if lesson.minutes > 0:
+        front["minutes"] = lesson.minutes
     if lesson.setup:
         front["setup"] = lesson.setup
     ex = lesson.exercise

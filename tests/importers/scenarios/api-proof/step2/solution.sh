@@ -1,0 +1,2 @@
+#!/bin/bash
+kubectl label configmap app -n settings team=blue

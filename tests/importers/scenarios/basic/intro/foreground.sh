@@ -1,0 +1,3 @@
+#!/bin/bash
+echo "Waiting for the cluster..."
+kubectl get nodes

@@ -1,0 +1,2 @@
+#!/bin/bash
+kubectl run web --image=nginx -n team-a

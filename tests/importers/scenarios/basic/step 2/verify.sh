@@ -1,0 +1,2 @@
+#!/bin/bash
+kubectl get pod web -n team-a

@@ -139,8 +139,13 @@ def create(sandbox_id) -> str:
         return "skipped"
     if sandbox.state == State.REQUESTED:
         with coordination.capacity_lock(sandbox.tier):
-            if host_load(sandbox.tier) >= settings.SANDBOX_CAPACITY.get(sandbox.tier, 0):
+            room = settings.SANDBOX_CAPACITY.get(sandbox.tier, 0) - host_load(sandbox.tier)
+            # First come, first served: a free slot goes to whoever waited longest (learners
+            # before the warm pool), not to whichever task a worker happened to pick up first.
+            if room <= 0 or _place_in_line(sandbox) >= room:
                 progress.publish(sandbox)  # the page shows the queue position
+                if room > 0:
+                    _send_dispatch()
                 return "queued"
             if not sandbox.transition(State.REQUESTED, State.PROVISIONING, host=settings.LAB_HOST,
                                       provisioning_at=timezone.now()):
@@ -170,6 +175,18 @@ def create(sandbox_id) -> str:
     record(sandbox, "ready", f"{(sandbox.ready_at - sandbox.provisioning_at).total_seconds():.1f}s")
     progress.publish(sandbox)
     return "ready"
+
+
+def _waiting(tier: str):
+    """Sandboxes waiting for a slot, in the order they get one: learners first, oldest first."""
+    return (Sandbox.objects.filter(tier=tier, state=State.REQUESTED)
+            .annotate(is_pool=Case(When(owner__isnull=True, then=1), default=0))
+            .order_by("is_pool", "created_at"))
+
+
+def _place_in_line(sandbox: Sandbox) -> int:
+    """How many waiting sandboxes are before this one (0: it is next)."""
+    return list(_waiting(sandbox.tier).values_list("pk", flat=True)).index(sandbox.pk)
 
 
 def _install_kubeconfig(sandbox: Sandbox, source: Path) -> Path:
@@ -300,9 +317,7 @@ def dispatch_queued() -> int:
             for waiting in Sandbox.objects.filter(tier=tier, state=State.REQUESTED, owner__isnull=False):
                 progress.publish(waiting)  # positions may have moved
             continue
-        queued = (Sandbox.objects.filter(tier=tier, state=State.REQUESTED)
-                  .annotate(is_pool=Case(When(owner__isnull=True, then=1), default=0))
-                  .order_by("is_pool", "created_at")[:room])
+        queued = _waiting(tier)[:room]
         for sandbox in queued:
             provision.apply_async(args=[str(sandbox.id)])
             sent += 1

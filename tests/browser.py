@@ -13,19 +13,29 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 
 
 @contextmanager
-def browser_page(width=1440, height=900):
+def browser_pages(count=1, width=1440, height=900):
+    """count pages, each in its own browser context (its own cookies: its own user)."""
     from playwright.sync_api import sync_playwright
 
     assert os.path.exists(CHROMIUM), "Debian's chromium is needed: `make test` installs it"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            context = browser.new_context(viewport={"width": width, "height": height})
-            page = context.new_page()
-            page.set_default_timeout(20000)
-            yield page
+            pages = []
+            for _ in range(count):
+                context = browser.new_context(viewport={"width": width, "height": height})
+                page = context.new_page()
+                page.set_default_timeout(20000)
+                pages.append(page)
+            yield pages
         finally:
             browser.close()
+
+
+@contextmanager
+def browser_page(width=1440, height=900):
+    with browser_pages(1, width, height) as pages:
+        yield pages[0]
 
 
 def sign_up(page, base_url, username, password):

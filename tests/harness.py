@@ -24,6 +24,8 @@ _data.mkdir(parents=True)
 REDIS_PORT = free_port()
 os.environ.update({
     "LAB_DATA_DIR": str(_data),
+    # Static files collected privately: another run's collectstatic never pulls them away.
+    "STATIC_ROOT": str(_data / "static"),
     "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
     "CELERY_QUEUE": f"test-{os.getpid()}",
     "CHANNELS_PREFIX": f"k8slab-test-{os.getpid()}",

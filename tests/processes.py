@@ -14,12 +14,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def child_env(extra: dict | None = None) -> dict:
+    """The environment for a process the tests start: the test process's own, less what only the
+    test process may have (the browser tests relax Django's async guard for themselves)."""
+    env = {**os.environ, **(extra or {})}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
 class Service:
     def __init__(self, name: str, argv: list[str], env: dict | None = None):
         self.name = name
         self.log_path = Path(os.environ["LAB_DATA_DIR"]) / f"{name}.log"
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **(env or {})},
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=child_env(env),
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
 

@@ -2,13 +2,13 @@
 dashboard shows it live."""
 import pytest
 
-from tests.browser import browser_page, log_in
+from tests.browser import browser_pages, log_in
 
 pytestmark = [pytest.mark.browser]
 
 
 def test_an_instructor_watches_a_real_class_fill_in(lab_url, instructor, owner, password):
-    with browser_page() as teacher:
+    with browser_pages(2) as (teacher, learner):
         log_in(teacher, lab_url, instructor.username, password)
         teacher.click("text=Classes")
         teacher.fill("#id_name", "Monday group")
@@ -17,18 +17,17 @@ def test_an_instructor_watches_a_real_class_fill_in(lab_url, instructor, owner, 
         teacher.wait_for_selector("#class-dashboard")
         join_link = teacher.input_value(".join-link input")
         assert "/join/" in join_link
-        with browser_page() as learner:
-            log_in(learner, lab_url, owner.username, password)
-            learner.goto(join_link)
-            learner.click("text=Join the class")
-            learner.wait_for_url("**/courses/kubernetes-architecture/")
-            learner.goto(f"{lab_url}/courses/kubernetes-architecture/control-plane/")
-            quiz = learner.locator('[data-exercise="control-plane-quiz"]')
-            for check, answer in (("source-of-truth", "etcd"), ("picks-a-node", "kube-scheduler"),
-                                  ("front-door", "kube-apiserver")):
-                quiz.locator(f'form[data-check="{check}"] input[value="{answer}"]').check()
-                quiz.locator(f'form[data-check="{check}"] button').click()
-                learner.wait_for_selector(f'[data-check="{check}"][data-state="pass"]')
+        log_in(learner, lab_url, owner.username, password)
+        learner.goto(join_link)
+        learner.click("text=Join the class")
+        learner.wait_for_url("**/courses/kubernetes-architecture/")
+        learner.goto(f"{lab_url}/courses/kubernetes-architecture/control-plane/")
+        quiz = learner.locator('[data-exercise="control-plane-quiz"]')
+        for check, answer in (("source-of-truth", "etcd"), ("picks-a-node", "kube-scheduler"),
+                              ("front-door", "kube-apiserver")):
+            quiz.locator(f'form[data-check="{check}"] input[value="{answer}"]').check()
+            quiz.locator(f'form[data-check="{check}"] button').click()
+            learner.wait_for_selector(f'[data-check="{check}"][data-state="pass"]')
         # The dashboard refreshes by itself: the learner's row appears with the passed exercise.
         teacher.wait_for_function("""() => {
             const rows = document.querySelectorAll('[data-bind="matrix"] tr');

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.browser import (browser_page, log_in, terminal_text, type_in_terminal, wait_terminal)
+from tests.browser import (browser_page, browser_pages, log_in, terminal_text, type_in_terminal, wait_terminal)
 
 pytestmark = [pytest.mark.browser, pytest.mark.cluster]
 LESSON = "/courses/kubernetes-architecture/control-plane/"
@@ -75,11 +75,11 @@ def test_a_flood_stops_at_ctrl_c_and_the_page_stays_responsive(started_lab, owne
 
 
 def test_another_learner_cannot_attach(started_lab, owner, other, password):
-    with browser_page() as page:
+    with browser_pages(2) as (page, intruder):
         _start_lab(page, started_lab, owner, password)
         from sandboxes.models import Sandbox
         sandbox_id = Sandbox.objects.get(owner=owner, state="ready").id
-    with browser_page() as page:
+        page = intruder
         log_in(page, started_lab, other.username, password)
         code = page.evaluate("""(id) => new Promise((resolve) => {
             const ws = new WebSocket(`ws://${location.host}/ws/sandboxes/${id}/terminal/`);

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.harness import free_port
-from tests.processes import ROOT, wait_for
+from tests.processes import child_env, ROOT, wait_for
 
 
 def _pids_mentioning(marker: str) -> list[int]:
@@ -39,7 +39,7 @@ def _healthz(port):
 def test_runlab_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path):
     port, redis_port = free_port(), free_port()
     marker = f"runlab-test-{os.getpid()}-{port}"
-    env = {**os.environ, "LAB_DATA_DIR": str(tmp_path), "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+    env = {**child_env(), "LAB_DATA_DIR": str(tmp_path), "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
            "CELERY_QUEUE": marker, "RUNLAB_TEST_MARKER": marker}
     env.pop("DATABASE_URL", None)
     log = open(tmp_path / "runlab.log", "wb")

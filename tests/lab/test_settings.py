@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from lab import env
+from tests.processes import child_env
 
 
 def test_it_reads_booleans(monkeypatch):
@@ -49,7 +50,7 @@ def test_it_reads_a_secret_from_a_file(tmp_path, monkeypatch):
 
 
 def _manage(*args, **extra_env):
-    environment = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    environment = {k: v for k, v in child_env().items() if k != "SECRET_KEY"}
     environment.update(extra_env)
     return subprocess.run([sys.executable, "manage.py", *args], capture_output=True, text=True,
                           env=environment, timeout=120)

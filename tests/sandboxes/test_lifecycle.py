@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from sandboxes import lifecycle
 from sandboxes.models import Sandbox, State
-from tests.processes import ROOT, wait_for
+from tests.processes import child_env, ROOT, wait_for
 from tests.sandboxes.helpers import (DEPLOYMENT, kubectl, kwok_clusters, pods_running,
                                      running_processes_of, wait_state)
 
@@ -43,7 +43,7 @@ def test_start_creates_a_real_cluster_through_the_worker(owner):
 
 
 def _manage(*args):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+    env = {**child_env(), "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 

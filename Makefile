@@ -76,3 +76,14 @@ full-tier-docker:
 # Only (re)build the images; Docker must answer and `make toolchain TOOLCHAIN_GROUPS=full` be done.
 full-tier-images:
 	@bash toolchain/node-image/build.sh
+
+# ---- benchmarks: the web terminal beside its peers, and provisioning (see BENCHMARKS.md) -----
+# Each prints one JSON document and keeps a copy in bench/results/<name>-<date>.json.
+.PHONY: bench bench-terminal bench-provision
+bench: bench-terminal bench-provision
+
+bench-terminal: setup
+	$(PY) bench/terminal.py --save
+
+bench-provision: setup
+	$(PY) bench/provision.py --save

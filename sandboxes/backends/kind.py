@@ -134,13 +134,13 @@ class KindBackend(Backend):
     def create(self, cluster: str, progress: Progress) -> Path:
         timeout = settings.SANDBOX_CREATE_TIMEOUT["full"]
         deadline = time.monotonic() + timeout
-        kind, docker = self._tools()
+        kind, _ = self._tools()
         kubeconfig = self.kubeconfig(cluster)
         progress("check", 3, "Checking Docker and the node image")
         state = self.health()
         if not state["ok"]:
-            # Docker down or the image missing: retrying the same create cannot help.
-            raise BackendError(state["error"], permanent=True)
+            # A missing image stays missing (permanent); Docker may be restarting (retry later).
+            raise BackendError(state["error"], permanent="docker" in state)
 
         if not self._resume(cluster, kubeconfig):
             self.cluster_dir(cluster).mkdir(parents=True, exist_ok=True)
@@ -163,12 +163,11 @@ class KindBackend(Backend):
                    deadline, "the default service account")
         progress("toolbox", 85, "Starting your toolbox pod (your shell inside the cluster)")
         self._ensure_toolbox(client)
-        progress("toolbox-ready", 92, "Waiting for your toolbox pod and the cluster DNS")
+        progress("toolbox-ready", 92, "Waiting for your toolbox pod")
         wait_until(lambda: _toolbox_running(core), deadline, "the toolbox pod to be Running",
                    interval=0.5, fatal=(BackendError,))
-        apps = k8s.AppsV1Api(client)
-        wait_until(lambda: (apps.read_namespaced_deployment("coredns", "kube-system").status
-                            .ready_replicas or 0) >= 1, deadline, "CoreDNS to be ready", interval=0.5)
+        # CoreDNS is not waited for: it starts with the toolbox, and its readiness probe (every
+        # 10 s) would add up to 10 s to every create for a service the learner needs later.
         return kubeconfig
 
     def delete(self, cluster: str) -> None:
@@ -326,9 +325,8 @@ def toolbox_manifests(image: str) -> list[dict]:
                  "image": image,
                  # Preloaded in the node image; there is no registry to pull from.
                  "imagePullPolicy": "Never",
+                 # The web terminal execs bash in it; the pod itself only has to stay up.
                  "command": ["sleep", "infinity"],
-                 "stdin": True,
-                 "tty": True,
                  "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}},
              }],
          }},

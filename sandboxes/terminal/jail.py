@@ -107,7 +107,19 @@ def shared_files() -> tuple[Path, Path]:
     return copies[0], copies[1]
 
 
-def command(layout: JailLayout, cols: int, rows: int) -> list[str]:
+def shell_command(tier: str) -> str:
+    """What runs on the terminal inside the jail. On the api tier, the learner's bash itself. On
+    the full tier the learner's shell lives in the toolbox pod of their own cluster: the pinned
+    kubectl opens it over the Kubernetes exec WebSocket (v5, falling back to v4) and passes
+    window resizes on, while the lab keeps its PTY, protocol, resume and flow control."""
+    if tier == "full":
+        from sandboxes.backends.kind import TOOLBOX_NAMESPACE, TOOLBOX_POD
+        return (f"exec kubectl exec -it -n {TOOLBOX_NAMESPACE} {TOOLBOX_POD} -c toolbox "
+                "-- bash -il")
+    return "exec /bin/bash --rcfile /etc/lab/bashrc -i"
+
+
+def command(layout: JailLayout, cols: int, rows: int, tier: str = "api") -> list[str]:
     """The bwrap command line that starts the learner's shell."""
     kubectl, bashrc = shared_files()
     argv = [
@@ -144,6 +156,6 @@ def command(layout: JailLayout, cols: int, rows: int) -> list[str]:
         # The only way out of the jail's network: 127.0.0.1:6443 -> the lab's socket -> the
         # learner's own API server.
         f"socat TCP-LISTEN:{API_PORT},bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:/run/lab/"
-        f"apiserver.sock 2>/dev/null & exec /bin/bash --rcfile /etc/lab/bashrc -i",
+        f"apiserver.sock 2>/dev/null & {shell_command(tier)}",
     ]
     return argv

@@ -92,7 +92,7 @@ async def _start_local(sandbox: Sandbox, cols: int, rows: int) -> TerminalSessio
     as_root = os.geteuid() == 0
     try:
         process = subprocess.Popen(
-            jail.command(layout, cols, rows), stdin=slave, stdout=slave, stderr=slave,
+            jail.command(layout, cols, rows, sandbox.tier), stdin=slave, stdout=slave, stderr=slave,
             start_new_session=True, close_fds=True, env={"PATH": "/usr/bin:/bin"},
             preexec_fn=_child_setup(layout.uid if as_root else None, layout.gid if as_root else None))
     except Exception:

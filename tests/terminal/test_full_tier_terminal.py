@@ -1,0 +1,52 @@
+"""The full tier's terminal: the learner's shell runs in the toolbox pod of their kind cluster,
+through the same protocol (real Docker and kind; skipped where the full tier is not built)."""
+import pytest
+from asgiref.sync import async_to_sync
+from django.utils import timezone
+
+from sandboxes import lifecycle
+from sandboxes.backends import get_backend
+from sandboxes.models import Sandbox, State
+from sandboxes.terminal import registry
+from tests.terminal.wsclient import Term
+
+pytestmark = [pytest.mark.cluster, pytest.mark.asyncio]
+
+
+@pytest.fixture(scope="module")
+def kind_cluster():
+    backend = get_backend("full")
+    health = backend.health()
+    if not health.get("ok"):
+        pytest.skip(f"the full tier is not built here: {health.get('error')}")
+    kubeconfig = backend.create("k8slab-test-kind", lambda *a: None)
+    yield kubeconfig
+    backend.delete("k8slab-test-kind")
+
+
+@pytest.fixture
+def full_sandbox(kind_cluster, owner, transactional_db, settings):
+    sandbox = Sandbox.objects.create(owner=owner, tier="full", backend="kind", state=State.READY,
+                                     host=settings.LAB_HOST, cluster="k8slab-test-kind",
+                                     ready_at=timezone.now())
+    sandbox.kubeconfig = str(lifecycle._install_kubeconfig(sandbox, kind_cluster))
+    sandbox.save()
+    yield sandbox
+    async_to_sync(registry.close_all)()
+
+
+async def test_the_shell_runs_in_the_toolbox_pod_and_sees_real_pods(owner, full_sandbox):
+    term = await Term.open(owner, full_sandbox.id)
+    hello = await term.control_message("hello", timeout=60)
+    assert hello["readonly"] is False
+    await term.until(b"$ ", timeout=60)
+    out = await term.run("hostname; kubectl get pods -n kube-system", "k1", timeout=60)
+    assert "toolbox" in out
+    for component in ("etcd-", "kube-apiserver-", "kube-scheduler-", "kube-controller-manager-"):
+        assert component in out and "Running" in out
+    await term.send_json({"type": "resize", "cols": 120, "rows": 33})
+    import asyncio
+    await asyncio.sleep(0.5)
+    out = await term.run("stty size", "k2", timeout=30)
+    assert "33 120" in out
+    await term.close()

@@ -1,11 +1,16 @@
-"""The lab's ASGI application with other flow-control constants, for an experiment only.
+"""The lab's ASGI application with changes made for an experiment only (bench/terminal.py
+--variant). The product is not changed: this module adjusts it in memory before serving.
 
-    uvicorn --app-dir bench labvariant:application  (with BENCH_HIGH_WATER, BENCH_LOW_WATER,
-    BENCH_READ_BURST in the environment, in bytes)
+    uvicorn --app-dir bench labvariant:application
 
-The product is not changed: this module sets the constants of sandboxes.terminal.session (read at
-call time) before the application is imported, so bench/terminal.py --variant can show what a
-smaller window would do to Ctrl-C and to throughput.
+Environment (all optional):
+  BENCH_HIGH_WATER, BENCH_LOW_WATER, BENCH_READ_BURST  flow-control constants of
+      sandboxes.terminal.session, in bytes (read at call time, so setting them here is enough);
+  BENCH_GC_LOG=1  print each garbage collection of 5 ms or more to the server's output;
+  BENCH_SKIP_DB_HOP=1  the terminal consumer handles websocket.receive without Channels'
+      per-message `await aclose_old_connections()` (a sync_to_async round trip through the one
+      thread-sensitive worker thread for every keystroke and ack; the consumer's receive path
+      does not use the database).
 """
 import os
 import sys
@@ -21,3 +26,33 @@ for name in ("HIGH_WATER", "LOW_WATER", "READ_BURST"):
         setattr(session, name, int(value))
 
 from lab.asgi import application  # noqa: E402,F401
+
+if os.environ.get("BENCH_SKIP_DB_HOP") == "1":
+    from channels.generic.websocket import AsyncWebsocketConsumer
+
+    from sandboxes.terminal.consumer import TerminalConsumer
+
+    async def dispatch(self, message):
+        if message["type"] == "websocket.receive":
+            return await self.websocket_receive(message)
+        return await AsyncWebsocketConsumer.dispatch(self, message)
+
+    TerminalConsumer.dispatch = dispatch
+
+if os.environ.get("BENCH_GC_LOG") == "1":
+    # Log every garbage collection that takes 5 ms or more (to uvicorn's output).
+    import gc
+    import time
+
+    _gc_start = [0.0]
+
+    def _gc_timer(phase, info):
+        if phase == "start":
+            _gc_start[0] = time.perf_counter()
+        else:
+            took = (time.perf_counter() - _gc_start[0]) * 1000
+            if took >= 5:
+                print(f"bench-gc: generation {info['generation']} took {took:.1f} ms, "
+                      f"collected {info['collected']}", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(_gc_timer)

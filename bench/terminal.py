@@ -396,8 +396,9 @@ async def echo(client: Client, samples: int, warmup: int) -> dict:
     return summary_ms(times)
 
 
-async def throughput(client: Client, raw_blocking=False) -> dict:
+async def throughput(client: Client, raw_blocking=False, server_pid=None) -> dict:
     await client.quiet(0.3)
+    cpu0 = cpu_seconds(server_pid) if server_pid else None
     t0 = now()
     await client.send(SEQ_CMD + b"; " + DONE_CMD + b"\r")
     if raw_blocking:
@@ -405,8 +406,12 @@ async def throughput(client: Client, raw_blocking=False) -> dict:
     else:
         total, _ = await client.until(DONE, 120)
     elapsed = now() - t0
+    cpu = (cpu_seconds(server_pid) - cpu0) if server_pid else None
     await client.quiet(0.3)
-    return {"bytes": total, "seconds": round(elapsed, 3), "mb_s": round(total / elapsed / 1e6, 2)}
+    out = {"bytes": total, "seconds": round(elapsed, 3), "mb_s": round(total / elapsed / 1e6, 2)}
+    if cpu is not None:
+        out["server_cpu_s"] = round(cpu, 2)
+    return out
 
 
 async def ctrl_c(client: Client, tries: int, flood_bytes=256 * 1024) -> dict:
@@ -467,7 +472,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def concurrent(make_client, count: int, seconds: float, interval: float,
-                     server_pid: int | None) -> dict:
+                     server_pid: int | None, dump_dir: Path | None = None) -> dict:
     """count terminals, each with one client typing a key every ~interval s (a fast typist) and
     timing its echo."""
     clients: list[Client] = []
@@ -487,7 +492,9 @@ async def concurrent(make_client, count: int, seconds: float, interval: float,
     rss = tree_rss_kib(server_pid) if server_pid else None
     letters = b"abcdefghijklmnopqrstuvwxyz"
     times: list[float] = []
+    stamps: list[tuple[float, float, int]] = []  # (sent at, latency, session)
     errors: list[str] = []
+    t_begin = now()
 
     async def typist(client: Client, seed: int):
         rng = random.Random(seed)
@@ -496,7 +503,9 @@ async def concurrent(make_client, count: int, seconds: float, interval: float,
         await asyncio.sleep(rng.uniform(0, interval))
         while now() < end:
             try:
+                sent = now() - t_begin
                 times.append(await one_echo(client, letters[i % 26:i % 26 + 1], timeout=15))
+                stamps.append((round(sent, 4), round(times[-1], 5), seed))
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 errors.append(f"{type(exc).__name__}: {exc}"[:200])
                 return
@@ -508,10 +517,24 @@ async def concurrent(make_client, count: int, seconds: float, interval: float,
     cpu = ((cpu_seconds(server_pid) - cpu0) / (now() - t0) * 100) if server_pid else None
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     out = summary_ms(times)
+    # Are the slow echoes spread out (CPU contention) or bunched (the whole server paused)?
+    slow = [st for st in stamps if st[1] > 0.020]
+    windows = {}
+    for sent, latency, session in slow:
+        windows.setdefault(int(sent * 10), set()).add(session)
+    out["over_20ms"] = {"count": len(slow), "pct": round(100 * len(slow) / max(1, len(stamps)), 2),
+                        "distinct_100ms_windows": len(windows),
+                        "most_sessions_slow_in_one_window": max((len(v) for v in windows.values()),
+                                                                default=0)}
+    if dump_dir:
+        (dump_dir / f"concurrent-{clients[0].name if clients else 'none'}.json").write_text(
+            json.dumps(stamps))
     out.update({"sessions": len(clients), "open_failures": failures[:5], "errors": len(errors),
                 "error_examples": errors[:3], "seconds_to_open_all": round(opened, 1),
                 "keys_per_second_total": round(len(times) / seconds, 1),
-                "server_cpu_pct_of_one_core": round(cpu, 1) if cpu is not None else None})
+                "server_cpu_pct_of_one_core": round(cpu, 1) if cpu is not None else None,
+                "server_cpu_ms_per_key": round(cpu * 10 / max(1, len(times) / seconds), 2)
+                if cpu is not None else None})
     if rss:
         out["rss_with_all_sessions_mib"] = {"server": round(rss[0] / 1024, 1),
                                             "server_and_children": round(rss[1] / 1024, 1),
@@ -680,14 +703,16 @@ class Lab:
             client.name = "lab-variant"
         return client
 
-    def start_variant(self, high: int, low: int, burst: int) -> int:
+    def start_variant(self, changes: dict) -> int:
+        """Another uvicorn with bench/labvariant.py: keys high, low, burst (bytes), skip_db_hop."""
         port = free_port()
+        names = {"high": "BENCH_HIGH_WATER", "low": "BENCH_LOW_WATER", "burst": "BENCH_READ_BURST",
+                 "skip_db_hop": "BENCH_SKIP_DB_HOP", "gc_log": "BENCH_GC_LOG"}
         self.variant = self.env.start(
             "uvicorn-variant", [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"),
                                 "labvariant:application", "--host", "127.0.0.1", "--port", str(port),
                                 "--ws", "websockets", "--lifespan", "off", "--no-access-log"],
-            env={"BENCH_HIGH_WATER": str(high), "BENCH_LOW_WATER": str(low),
-                 "BENCH_READ_BURST": str(burst)})
+            env={names[k]: v for k, v in changes.items()})
         wait_for(lambda: _http_answers(port, "/accounts/login/"), 60, "uvicorn (variant)", self.variant)
         return port
 
@@ -746,14 +771,17 @@ async def measure(servers: dict, args, peer_env: dict, results: dict) -> None:
         for name in names:  # interleaved, so a change in background load hits every server alike
             log(f"throughput {rep + 1}/{args.throughput_reps}: {name}")
             run = await profiled(f"throughput-{rep + 1}", name,
-                                 throughput(main[name], raw_blocking=(name == "raw")))
+                                 throughput(main[name], raw_blocking=(name == "raw"),
+                                            server_pid=servers[name][1]))
             section["runs"][name].append(run)
     has_raw = "raw" in names and section["runs"]["raw"]
     raw_best = max(r["mb_s"] for r in section["runs"]["raw"]) if has_raw else None
     raw_median = pct([r["mb_s"] for r in section["runs"]["raw"]], 50) if has_raw else None
     for name in names if "throughput" in sections else []:
         rates = [r["mb_s"] for r in section["runs"][name]]
+        cpus = [r["server_cpu_s"] for r in section["runs"][name] if "server_cpu_s" in r]
         section[name] = {"mb_s_median": pct(rates, 50), "mb_s_best": max(rates),
+                         "server_cpu_s_median": pct(cpus, 50),
                          "pct_of_raw_median": round(100 * pct(rates, 50) / raw_median, 1)
                          if raw_median else None}
     section["raw_pty_mb_s_best"] = raw_best
@@ -786,13 +814,14 @@ async def measure(servers: dict, args, peer_env: dict, results: dict) -> None:
                                        "seconds": args.concurrent_seconds,
                                        "key_interval_s": args.key_interval}
     for name in names if "concurrent" in sections else []:
-        if name in ("lab-nodeflate", "lab-variant"):
+        if name == "lab-nodeflate":
             continue
         log(f"{args.sessions} concurrent sessions: {name}")
         factory, pid = servers[name]
         try:
             section[name] = await profiled("concurrent", name, concurrent(
-                lambda i: factory(5 + i), args.sessions, args.concurrent_seconds, args.key_interval, pid))
+                lambda i: factory(5 + i), args.sessions, args.concurrent_seconds, args.key_interval, pid,
+                Path(args.dump_samples) if args.dump_samples else None))
         except Exception as exc:  # noqa: BLE001
             section[name] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-800:]}
         await asyncio.sleep(2)
@@ -848,9 +877,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="few samples, 10 sessions (a smoke test)")
     parser.add_argument("--profile", metavar="DIR",
                         help="record the lab's uvicorn with py-spy in each section, stacks into DIR")
-    parser.add_argument("--variant", metavar="HIGH,LOW,BURST",
-                        help="also measure the lab with these flow-control constants (bytes), an "
-                             "experiment: e.g. 131072,65536,65536 (LOW must be >= the client's 64 KiB ack batch)")
+    parser.add_argument("--variant", metavar="KEY=VALUE,...",
+                        help="also measure the lab changed in memory (bench/labvariant.py), an "
+                             "experiment: keys high, low, burst (flow-control bytes; low must be "
+                             ">= the client's 64 KiB ack batch) and skip_db_hop=1")
+    parser.add_argument("--dump-samples", metavar="DIR",
+                        help="write every concurrent echo sample (sent at, latency, session) to DIR")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs) for debugging")
     parser.add_argument("--save", action="store_true", help="also write bench/results/terminal-<date>.json")
     args = parser.parse_args()
@@ -897,7 +929,7 @@ def main() -> int:
         log("setting up the lab (database, a kwok cluster, learners)")
         env.django()
         # learners: 0 main, 1 stalled, 2 lab-nodeflate, 3 and 4 lab-variant, 5... concurrent
-        lab = Lab(env, 5 + args.sessions)
+        lab = Lab(env, 5 + args.sessions * (2 if args.variant else 1))
         results["servers"]["lab"] = lab.setup()
         results["servers"]["lab"]["pid"] = lab.web.pid
         results["servers"]["lab"]["argv"] = " ".join(lab.web.argv[1:])
@@ -910,13 +942,17 @@ def main() -> int:
             results["servers"]["lab-nodeflate"] = {"note": "same server and shell as lab"}
 
         if args.variant:
-            high, low, burst = (int(x) for x in args.variant.split(","))
-            port = lab.start_variant(high, low, burst)
-            servers["lab-variant"] = (lambda i, p=port: lab.client(3 + min(i, 1), port=p), lab.variant.pid)
+            changes = dict(item.split("=", 1) for item in args.variant.split(","))
+            port = lab.start_variant(changes)
+            base = 5 + args.sessions  # its own learners for the concurrent test
+
+            def variant_client(i, p=port):
+                return lab.client(3 + i if i < 2 else base + i - 5, port=p)
+            servers["lab-variant"] = (variant_client, lab.variant.pid)
             results["servers"]["lab-variant"] = {
-                "pid": lab.variant.pid, "HIGH_WATER": high, "LOW_WATER": low, "READ_BURST": burst,
-                "note": "an experiment, not the product: the lab's app with these flow-control "
-                        "constants (bench/labvariant.py), the client offering deflate like lab"}
+                "pid": lab.variant.pid, "changes": changes,
+                "note": "an experiment, not the product: the lab's app changed in memory by "
+                        "bench/labvariant.py; the client offers deflate, like lab"}
 
         if "terminado" in only:
             port = free_port()

@@ -707,7 +707,8 @@ class Lab:
         """Another uvicorn with bench/labvariant.py: keys high, low, burst (bytes), skip_db_hop."""
         port = free_port()
         names = {"high": "BENCH_HIGH_WATER", "low": "BENCH_LOW_WATER", "burst": "BENCH_READ_BURST",
-                 "skip_db_hop": "BENCH_SKIP_DB_HOP", "gc_log": "BENCH_GC_LOG"}
+                 "skip_db_hop": "BENCH_SKIP_DB_HOP", "gc_log": "BENCH_GC_LOG",
+                 "gc_freeze": "BENCH_GC_FREEZE"}
         self.variant = self.env.start(
             "uvicorn-variant", [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"),
                                 "labvariant:application", "--host", "127.0.0.1", "--port", str(port),
@@ -880,7 +881,7 @@ def main() -> int:
     parser.add_argument("--variant", metavar="KEY=VALUE,...",
                         help="also measure the lab changed in memory (bench/labvariant.py), an "
                              "experiment: keys high, low, burst (flow-control bytes; low must be "
-                             ">= the client's 64 KiB ack batch) and skip_db_hop=1")
+                             ">= the client's 64 KiB ack batch), skip_db_hop=1, gc_freeze=1, gc_log=1")
     parser.add_argument("--dump-samples", metavar="DIR",
                         help="write every concurrent echo sample (sent at, latency, session) to DIR")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs) for debugging")

@@ -71,22 +71,11 @@ def test_an_unknown_tier_is_refused(client, owner):
 
 
 async def _connect(user, sandbox_id, origin="http://127.0.0.1"):
-    from channels.db import database_sync_to_async
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    from tests.terminal.wsclient import session_cookie
 
     headers = [(b"origin", origin.encode()), (b"host", b"127.0.0.1")]
     if user is not None:
-        @database_sync_to_async
-        def make_session():
-            session = SessionStore()
-            session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-            session.save()
-            return session.session_key
-        key = await make_session()
-        headers.append((b"cookie", f"sessionid={key}".encode()))
+        headers.append((b"cookie", f"sessionid={await session_cookie(user)}".encode()))
     communicator = WebsocketCommunicator(application, f"/ws/sandboxes/{sandbox_id}/events/", headers=headers)
     connected, code = await communicator.connect()
     return communicator, connected, code

@@ -24,4 +24,4 @@ ENV K8S_LAB_CACHE=/opt/k8s-lab LAB_DATA_DIR=/data STATIC_ROOT=/app/static-root P
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v0 && mkdir -p /data && chown lab /data
 USER lab
 EXPOSE 8000
-CMD ["python", "-m", "uvicorn", "lab.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws", "websockets", "--proxy-headers", "--forwarded-allow-ips", "*"]
+CMD ["python", "-m", "uvicorn", "lab.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws", "websockets", "--ws-per-message-deflate", "false", "--proxy-headers", "--forwarded-allow-ips", "*"]

@@ -96,7 +96,8 @@ def start_worker(extra_env: dict | None = None) -> Service:
 def start_web(port: int, extra_env: dict | None = None) -> Service:
     service = Service("web", [sys.executable, "-m", "uvicorn", "lab.asgi:application",
                               "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets",
-                              "--lifespan", "off", "--no-access-log"], env=extra_env)
+                              "--lifespan", "off", "--no-access-log", "--ws-per-message-deflate", "false"],
+                      env=extra_env)
     wait_for(lambda: _answers(port), 60, "the web server", service)
     return service
 

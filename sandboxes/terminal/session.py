@@ -32,12 +32,14 @@ from sandboxes.terminal.shellmarks import Command, MarkExtractor
 
 log = logging.getLogger(__name__)
 
-HIGH_WATER = 512 * 1024
-LOW_WATER = 128 * 1024
+# Measured (BENCHMARKS.md): at 512/128 KiB about 240 KiB of a `yes` flood was still queued ahead
+# of the prompt after Ctrl-C (42 ms); at 128/64 KiB it is 72 KiB (13 ms), at the same throughput.
+HIGH_WATER = 128 * 1024
+LOW_WATER = 64 * 1024
 READ_CHUNK = 65536
 # One burst of reading before the loop lets viewers send: big enough to coalesce output into
 # useful frames, small enough to keep Ctrl-C and other sessions responsive.
-READ_BURST = 256 * 1024
+READ_BURST = 64 * 1024
 FRAME_MAX = 128 * 1024
 INPUT_QUEUE_MAX = 256 * 1024
 

@@ -48,6 +48,9 @@ class Command(BaseCommand):
             python = sys.executable
             self._spawn("web", [python, "-m", "uvicorn", "lab.asgi:application", "--host", host,
                                 "--port", str(port), "--ws", "websockets", "--lifespan", "off",
+                                # Terminal output gains little from compression on a LAN and
+                                # costs CPU and latency (BENCHMARKS.md).
+                                "--ws-per-message-deflate", "false",
                                 "--no-access-log" if not settings.DEBUG else "--access-log",
                                 "--timeout-graceful-shutdown", "5"])
             self._spawn("worker", [python, "-m", "celery", "-A", "lab", "worker", "--loglevel",

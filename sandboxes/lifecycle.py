@@ -18,7 +18,7 @@ from django.db.models import Case, When
 from django.utils import timezone
 
 from sandboxes import coordination, progress
-from sandboxes.backends import BackendError, get_backend
+from sandboxes.backends import get_backend
 from sandboxes.models import (ACTIVE_STATES, CLUSTER_STATES, USABLE_STATES, Sandbox,
                               SandboxEvent, State)
 from sandboxes.names import is_lab_cluster

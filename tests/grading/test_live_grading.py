@@ -1,14 +1,12 @@
 """Live status over Channels: a status on connect, a new one soon after the cluster changes or
 the learner runs a command, nothing when nothing changed, and a bad check never ends the loop."""
 import asyncio
-import json
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from lab.asgi import application
-from sandboxes.models import CommandRecord
 from tests.sandboxes.helpers import kubectl
 from tests.terminal.wsclient import session_cookie
 

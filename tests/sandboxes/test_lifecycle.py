@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from sandboxes import lifecycle
 from sandboxes.models import Sandbox, State

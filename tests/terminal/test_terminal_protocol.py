@@ -39,7 +39,6 @@ async def test_a_reconnect_resumes_the_same_shell_at_the_same_offset(owner, read
     hello = await term.control_message("hello")
     out = await term.run("echo pid=$$", "p1")
     pid = out.split("pid=")[1].split()[0]
-    seen = hello["offset"] + len(term.output) + 0
     await term.close()
     # The page reloads: a new socket, no offset, gets the whole scrollback of the same shell.
     again = await Term.open(owner, ready_sandbox.id)

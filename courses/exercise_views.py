@@ -54,7 +54,7 @@ def lesson_status(request, course_slug, lesson_slug):
 def check(request, course_slug, lesson_slug, exercise_slug):
     course, lesson, exercise = _lesson_and_exercise(course_slug, lesson_slug, exercise_slug)
     result = grade_exercise(exercise, sandbox_for(request.user, exercise.tier),
-                            answers_for(request.user, course.slug, exercise.slug))
+                            answers_for(request.user, course.slug, exercise.slug), fresh=True)
     progress = remember(request.user, course, lesson, result, attempt=True)
     return JsonResponse({**result.as_dict(), "done": progress.first_passed_at is not None,
                          "attempts": progress.attempts})

@@ -174,7 +174,7 @@ async def _type(session, sandbox, command: str, output: bytearray) -> bool:
 
 def _grade(exercise: Exercise, sandbox, user, course):
     from courses.grading.engine import answers_for
-    return grade_exercise(exercise, sandbox, answers_for(user, course.slug, exercise.slug))
+    return grade_exercise(exercise, sandbox, answers_for(user, course.slug, exercise.slug), fresh=True)
 
 
 def _answer(exercise: Exercise, sandbox, user, course) -> None:

@@ -28,8 +28,8 @@ def sandbox_for(user, tier: str) -> Sandbox | None:
 
 
 def grade_exercise(exercise: Exercise, sandbox: Sandbox | None, answers: dict,
-                   ctx: Context | None = None) -> ExerciseResult:
-    ctx = ctx or Context(sandbox=sandbox)
+                   ctx: Context | None = None, fresh: bool = False) -> ExerciseResult:
+    ctx = ctx or Context(sandbox=sandbox, fresh=fresh)
     ctx.answers = answers
     results = [evaluate(check, ctx) for check in exercise.checks]
     return ExerciseResult(slug=exercise.slug, lesson=exercise.lesson_slug,

@@ -157,3 +157,20 @@ def test_a_stopped_api_server_gives_a_clear_message(ready_sandbox, tmp_path):
 def test_without_a_sandbox_cluster_checks_ask_to_start_the_lab():
     result = evaluate(_check("resource", object=DEPLOY, exists=True), Context(None))
     assert not result.passed and "Start your lab" in result.message
+
+
+def test_a_script_result_is_reused_briefly_but_not_after_a_command_or_a_check(ready_sandbox):
+    import uuid
+    from pathlib import Path
+    # The script runs as the learner's uid: it counts its runs in a file it may write.
+    marker = Path(f"/tmp/k8slab-test-runs-{uuid.uuid4().hex}")
+    check = _check("script", id="s", script=f"echo x >> {marker}; echo counted")
+    evaluate(check, Context(ready_sandbox))
+    evaluate(check, Context(ready_sandbox))
+    assert marker.read_text().count("x") == 1  # reused
+    CommandRecord.objects.create(sandbox=ready_sandbox, line="kubectl get ns", exit_code=0)
+    evaluate(check, Context(ready_sandbox))
+    assert marker.read_text().count("x") == 2  # the learner ran something: run again
+    evaluate(check, Context(ready_sandbox, fresh=True))
+    assert marker.read_text().count("x") == 3  # Check pressed: run again
+    marker.unlink()

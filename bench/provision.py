@@ -137,7 +137,7 @@ class Bench:
         self.env = LabEnv("prov", {
             "SANDBOX_POOL_API": "0", "SANDBOX_CAPACITY_API": str(args.capacity),
             "SANDBOX_POOL_FULL": "0", "SANDBOX_CAPACITY_FULL": str(args.full_capacity),
-            "LAB_TIERS": tiers, "SANDBOX_MARKER_TTL": "10"})
+            "LAB_TIERS": tiers, "SANDBOX_MARKER_TTL": "10", "SANDBOX_CREATE_TIMEOUT_FULL": "300"})
         self.real_bin = Path(os.environ.get(
             "TOOLCHAIN_BIN", Path(os.environ.get("K8S_LAB_CACHE", Path.home() / ".cache/k8s-lab"))
             / "toolchain" / "bin"))
@@ -425,81 +425,112 @@ class Bench:
         return True, f"Docker {state.get('docker')}, image {node_image()}"
 
     def full(self) -> dict:
+        """The kind tier through the lab (worker, KindBackend), beside plain `kind create
+        cluster` with the backend's configuration and image under names no lab reconciler
+        claims (bench-kind-*)."""
         from django.conf import settings
         from sandboxes import lifecycle
-        from sandboxes.models import Sandbox, SandboxEvent, State
+        from sandboxes.models import Sandbox, State
         # The worker needs the real docker now.
         os.environ["TOOLCHAIN_BIN"] = str(self.real_bin)
         settings.TOOLCHAIN_BIN = self.real_bin
         out: dict = {}
         self.start_worker(SANDBOX_POOL_API=0, SANDBOX_POOL_FULL=0)
-        cold, runs = [], []
+        cold, runs, raw = [], [], []
         for i in range(self.args.full_cold):
             user = self.user()
             t0 = now()
             sandbox = lifecycle.start(user, "full")
-            sandbox = self.wait_state(sandbox.pk, (State.READY, State.FAILED), 900, 0.1)
+            steps: list = []
+            run = {}
+            try:
+                sandbox = self.wait_kind(sandbox.pk, 900, steps)
+            except ClusterTaken as exc:
+                run["taken"] = str(exc)
+                sandbox = Sandbox.objects.get(pk=sandbox.pk)
             elapsed = now() - t0
-            run = {"ready_s": round(elapsed, 1), "state": sandbox.state, "load": load()}
-            if sandbox.state == State.READY:
+            run.update({"ready_s": round(elapsed, 1), "state": sandbox.state, "load": load(),
+                        "steps": steps})
+            if sandbox.state == State.READY and "taken" not in run:
                 cold.append(elapsed)
                 run["memory"] = kind_memory(sandbox.cluster)
-            else:
+            elif sandbox.failure:
                 run["failure"] = sandbox.failure[-500:]
             runs.append(run)
-            log(f"full cold {i + 1}: {run}")
-            self.stop_and_wait(sandbox, 300)
-            if sandbox.state != State.READY:
-                break
+            log(f"full cold {i + 1}: lab {run['ready_s']}s {run['state']} {run.get('taken', '')}")
+            with contextlib.suppress(TimeoutError):
+                self.stop_and_wait(sandbox, 300)
+            peer = raw_kind(f"bench-kind-{os.getpid()}-{i}", self.real_bin, self.env.tmp)
+            raw.append(peer)
+            log(f"full cold {i + 1}: kind create {peer.get('create_s')}s")
         out["cold_ready_s"] = stats_s(cold)
         out["cold_runs"] = runs
-        if not cold:
-            return out
+        out["lab_step_median_s"] = breakdown([r for r in runs if r["state"] == State.READY
+                                              and "taken" not in r])
+        good = [p for p in raw if "create_s" in p]
+        out["kind_create_s"] = stats_s([p["create_s"] for p in good])
+        out["kind_memory_mib"] = stats_s([p["memory"]["mib"] for p in good
+                                          if p.get("memory", {}).get("mib")])
+        out["kind_runs"] = raw
         # Warm: a pool of one kind cluster.
-        self.start_worker(SANDBOX_POOL_API=0, SANDBOX_POOL_FULL=1)
-        ready_pool = lambda: Sandbox.objects.pool("full").filter(state=State.READY).count()  # noqa: E731
-        claims = []
-        for i in range(self.args.full_warm):
-            wait_for(lambda: ready_pool() >= 1, 900, "a ready kind cluster in the pool", interval=1)
-            t0 = now()
-            sandbox = lifecycle.start(self.user(), "full")
-            elapsed = now() - t0
-            if sandbox.state == State.READY:
-                claims.append(elapsed)
-            self.stop_and_wait(sandbox, 300)
-        out["warm_claim_s"] = stats_s(claims)
-        # Most that fit: one more at a time (a kind node is a whole machine's worth of systemd,
-        # containerd, kubelet and control plane).
-        for sandbox in Sandbox.objects.filter(tier="full").active():
-            self.stop_and_wait(sandbox, 300)
-        self.start_worker(SANDBOX_POOL_API=0, SANDBOX_POOL_FULL=0)
-        held, steps = [], []
-        reason = f"reached --full-capacity {self.args.full_capacity}"
-        while len(held) < self.args.full_capacity:
-            if mem_available_gib() < self.args.min_available_gib + 1.5:
-                reason = f"memory bound: MemAvailable {mem_available_gib()} GiB"
-                break
-            t0 = now()
-            sandbox = lifecycle.start(self.user(), "full")
-            sandbox = self.wait_state(sandbox.pk, (State.READY, State.FAILED), 900, 0.5)
-            step = {"n": len(held) + 1, "ready_s": round(now() - t0, 1), "state": sandbox.state,
-                    "mem_available_gib": mem_available_gib(), "load": load()}
-            if sandbox.state != State.READY:
-                step["failure"] = sandbox.failure[-400:]
-                steps.append(step)
-                reason = "a create failed"
-                break
-            held.append(sandbox)
-            step["memory"] = [kind_memory(s.cluster) for s in held]
-            steps.append(step)
-            log(f"full capacity: {step}")
-        out["capacity"] = {"most_held": len(held), "stopped_because": reason, "steps": steps}
-        for sandbox in held:
-            lifecycle.stop(Sandbox.objects.get(pk=sandbox.pk), reason="benchmark")
-        for sandbox in held:
-            with contextlib.suppress(TimeoutError):
-                self.wait_state(sandbox.pk, (State.DELETED, State.FAILED), 300, 0.5)
+        if self.args.full_warm:
+            self.start_worker(SANDBOX_POOL_API=0, SANDBOX_POOL_FULL=1)
+            ready_pool = lambda: Sandbox.objects.pool("full").filter(state=State.READY).count()  # noqa: E731
+            claims, notes = [], []
+            for i in range(self.args.full_warm):
+                try:
+                    wait_for(lambda: ready_pool() >= 1, 600, "a ready kind cluster in the pool",
+                             interval=1)
+                except RuntimeError as exc:
+                    notes.append(str(exc)[:300])
+                    break
+                t0 = now()
+                sandbox = lifecycle.start(self.user(), "full")
+                elapsed = now() - t0
+                if sandbox.state == State.READY:
+                    claims.append(elapsed)
+                self.stop_and_wait(sandbox, 300)
+            for sandbox in Sandbox.objects.filter(tier="full").active():
+                with contextlib.suppress(TimeoutError):
+                    self.stop_and_wait(sandbox, 300)
+            out["warm_claim_s"] = stats_s(claims)
+            if notes:
+                out["warm_notes"] = notes
+        # Most that fit, with plain kind (names no reconciler takes): one more at a time, each
+        # must be Ready and answer `kubectl get nodes`, until memory, time or a failure says stop.
+        out["capacity_plain_kind"] = raw_kind_capacity(self.args, self.real_bin, self.env.tmp)
         return out
+
+    def wait_kind(self, sandbox_id, timeout: float, steps: list):
+        """wait_state for a kind sandbox, also watching its node container: one that appears and
+        then vanishes while the sandbox is still provisioning was deleted by someone else."""
+        from sandboxes.models import Sandbox, State
+        deadline = now() + timeout
+        seen = False
+        t0 = now()
+        last = None
+        while now() < deadline:
+            sandbox = Sandbox.objects.get(pk=sandbox_id)
+            if sandbox.step != last:
+                last = sandbox.step
+                steps.append((round(now() - t0, 1), sandbox.step or sandbox.state))
+            if sandbox.state in (State.READY, State.FAILED):
+                return sandbox
+            name = f"{sandbox.cluster}-control-plane"
+            exists = bool(subprocess.run(["docker", "ps", "-aq", "--filter", f"name=^{name}$"],
+                                         capture_output=True, text=True, timeout=30).stdout.strip())
+            if exists:
+                seen = True
+            elif seen:
+                events = subprocess.run(
+                    ["docker", "events", "--since", f"{int(time.time() - (now() - t0) - 5)}",
+                     "--until", f"{int(time.time())}", "--filter", f"container={name}",
+                     "--format", "{{.Time}} {{.Action}}"],
+                    capture_output=True, text=True, timeout=30).stdout.split("\n")
+                raise ClusterTaken(f"{name} was removed while the lab was still creating it "
+                                   f"(docker events: {[e for e in events if e and 'exec' not in e]})")
+            time.sleep(1)
+        raise TimeoutError(f"sandbox {sandbox_id} not ready after {timeout}s")
 
     # Clean-up ----------------------------------------------------------------------------------
     def cleanup(self):
@@ -513,6 +544,13 @@ class Bench:
             names = set(api.list_clusters()) | {s.cluster for s in left if s.tier == "api"}
             with concurrent.futures.ThreadPoolExecutor(4) as pool:
                 list(pool.map(lambda n: _quietly(api.delete, n), names))
+            kind = str(self.real_bin / "kind")
+            listed = subprocess.run([kind, "get", "clusters"], capture_output=True, text=True,
+                                    timeout=60).stdout.split()
+            for name in listed:
+                if name.startswith(f"bench-kind-{os.getpid()}-"):
+                    subprocess.run([kind, "delete", "cluster", "--name", name],
+                                   capture_output=True, timeout=300)
             for sandbox in left:
                 if sandbox.tier == "full":
                     subprocess.run([str(self.real_bin / "kind"), "delete", "cluster", "--name",
@@ -528,6 +566,80 @@ def _quietly(fn, *a):
         log(f"cleanup: {exc}")
 
 
+class ClusterTaken(Exception):
+    """Someone else deleted the cluster the lab was creating."""
+
+
+def raw_kind(name: str, real_bin: Path, tmp: Path, keep=False) -> dict:
+    """`kind create cluster` with the lab's kind configuration and node image, timed to the
+    node Ready (kind's --wait), then its memory; deleted unless keep."""
+    from sandboxes.backends.kind import kind_config, node_image
+    config = tmp / f"{name}.yaml"
+    config.write_text(kind_config())
+    kubeconfig = tmp / f"{name}.kubeconfig"
+    kind = str(real_bin / "kind")
+    t0 = now()
+    proc = subprocess.run([kind, "create", "cluster", "--name", name, "--image", node_image(),
+                           "--config", str(config), "--kubeconfig", str(kubeconfig),
+                           "--wait", "600s"], capture_output=True, text=True, timeout=900)
+    out = {"name": name, "rc": proc.returncode, "load": load()}
+    if proc.returncode == 0:
+        out["create_s"] = round(now() - t0, 1)
+        try:
+            nodes = subprocess.run([str(real_bin / "kubectl"), "--kubeconfig", str(kubeconfig),
+                                    "get", "nodes", "--no-headers"], capture_output=True,
+                                   text=True, timeout=60).stdout
+            out["get_nodes_ready"] = " Ready" in nodes
+        except subprocess.SubprocessError:
+            out["get_nodes_ready"] = False
+        time.sleep(5)
+        out["memory"] = kind_memory(name)
+    else:
+        out["error"] = (proc.stderr or proc.stdout)[-500:]
+    if not keep:
+        subprocess.run([kind, "delete", "cluster", "--name", name, "--kubeconfig", str(kubeconfig)],
+                       capture_output=True, timeout=300)
+    return out
+
+
+def raw_kind_capacity(args, real_bin: Path, tmp: Path) -> dict:
+    names, steps = [], []
+    reason = f"reached --full-capacity {args.full_capacity}"
+    t_start = now()
+    try:
+        while len(names) < args.full_capacity:
+            if mem_available_gib() < args.min_available_gib + 1.5:
+                reason = f"memory bound: MemAvailable {mem_available_gib()} GiB"
+                break
+            if now() - t_start > args.capacity_minutes * 60:
+                reason = f"time bound: {args.capacity_minutes} min"
+                break
+            name = f"bench-kind-{os.getpid()}-cap{len(names)}"
+            step = raw_kind(name, real_bin, tmp, keep=True)
+            names.append(name)
+            answering = 0
+            for other in names:
+                with contextlib.suppress(subprocess.SubprocessError):
+                    answering += " Ready" in subprocess.run(
+                        [str(real_bin / "kubectl"), "--kubeconfig", str(tmp / f"{other}.kubeconfig"),
+                         "get", "nodes", "--no-headers"], capture_output=True, text=True,
+                        timeout=60).stdout
+            step.update({"n": len(names), "answering": answering,
+                         "mem_available_gib": mem_available_gib()})
+            steps.append(step)
+            log(f"kind capacity: {len(names)} clusters, {answering} answering, "
+                f"MemAvailable {step['mem_available_gib']} GiB, load {step['load']}")
+            if step["rc"] != 0 or answering < len(names):
+                reason = "a create failed or a cluster stopped answering"
+                break
+    finally:
+        for name in names:
+            subprocess.run([str(real_bin / "kind"), "delete", "cluster", "--name", name],
+                           capture_output=True, timeout=300)
+    most = max((s["n"] for s in steps if s["rc"] == 0 and s["answering"] == s["n"]), default=0)
+    return {"most_held_all_answering": most, "stopped_because": reason, "steps": steps}
+
+
 def kind_memory(cluster: str) -> dict:
     """Memory of a kind cluster: its node container's cgroup usage as Docker reports it."""
     name = f"{cluster}-control-plane"
@@ -536,7 +648,15 @@ def kind_memory(cluster: str) -> dict:
                              capture_output=True, text=True, timeout=60).stdout.strip()
     except (OSError, subprocess.SubprocessError) as exc:
         return {"error": str(exc)}
-    return {"container": name, "docker_stats_mem_usage": out}
+    mib = None
+    with contextlib.suppress(ValueError, IndexError):
+        used = out.split("/")[0].strip()
+        units = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "B": 1 / 2 ** 20}
+        for unit, factor in units.items():
+            if used.endswith(unit):
+                mib = round(float(used[:-len(unit)]) * factor, 1)
+                break
+    return {"container": name, "docker_stats_mem_usage": out, "mib": mib}
 
 
 def main() -> int:

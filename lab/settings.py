@@ -131,6 +131,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Collected static files belong to the code, not to one lab instance's data.
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise looks for it when the app starts
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end packages come from npm (package.json); each package's own folder is served under
 # static/vendor/<name>/, nothing else from node_modules.

@@ -38,7 +38,7 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (LabEnv, kill_pids, load, log, machine, pct, pids_matching, save,  # noqa: E402
+from common import (LabEnv, kill_pids, load, log, machine, pct, pids_matching, rss_kib, save,  # noqa: E402
                     uptime, wait_for)
 
 now = time.perf_counter
@@ -58,17 +58,6 @@ def pss_kib(pid: int) -> int:
         with open(f"/proc/{pid}/smaps_rollup") as fh:
             for line in fh:
                 if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
                     return int(line.split()[1])
     except OSError:
         pass

@@ -34,6 +34,7 @@ def test_an_instructor_watches_a_real_class_fill_in(lab_url, instructor, owner, 
             return [...rows].some(r => r.textContent.includes('alice') && r.textContent.includes('✓'));
         }""", timeout=20000)
         row = teacher.locator('[data-bind="matrix"] tr', has_text="alice")
+        assert teacher.locator('[data-bind="learner-count"]').inner_text() == "1 learner"
         assert "1/9" in row.inner_text()
         from django.conf import settings
         teacher.screenshot(path=str(settings.BASE_DIR / "docs" / "screenshots" / "dashboard.png"))

@@ -19,7 +19,9 @@ function cell(c) {
 
 function renderMatrix(data) {
   const body = root.querySelector('[data-bind="matrix"]');
-  if (!data.learners.length) return;
+  const n = data.learners.length;
+  root.querySelector('[data-bind="learner-count"]').textContent = `${n} learner${n === 1 ? "" : "s"}`;
+  if (!n) return;
   body.replaceChildren(...data.learners.map((row) => {
     const tr = document.createElement("tr");
     const th = document.createElement("th");

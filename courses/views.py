@@ -1,14 +1,10 @@
 """Pages a learner reads: the catalog, a course's overview and a lesson."""
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
-
 from django.contrib import messages
-
-from django.http import JsonResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from courses.catalog import all_courses, get_course, version_of
 from courses.grading.checks import default_title, quiz_type

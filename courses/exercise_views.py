@@ -13,6 +13,7 @@ from courses.grading.engine import (answers_for, grade_exercise, grade_lesson, r
                                     sandbox_for)
 from courses.models import ExerciseProgress, QuizAnswer
 from courses.rendering import render_markdown
+from sandboxes import tiers
 
 MAX_ANSWER_CHARS = 500
 
@@ -34,11 +35,20 @@ def lesson_status_payload(course, lesson, user, results) -> dict:
     done = set(ExerciseProgress.objects.filter(user=user, course=course.slug,
                                                first_passed_at__isnull=False)
                .values_list("exercise", flat=True))
+    tier_of = {ex.slug: ex.tier for ex in lesson.exercises}
     return {
         "type": "status",
         "has_sandbox": sandbox_for(user, lesson.tier) is not None,
-        "exercises": [{**r.as_dict(), "done": r.passed or r.slug in done} for r in results],
+        "exercises": [{**r.as_dict(), "done": r.passed or r.slug in done,
+                       **tier_status(user, tier_of.get(r.slug, lesson.tier))} for r in results],
     }
+
+
+def tier_status(user, tier: str) -> dict:
+    """What the panel says about the cluster an exercise needs: its tier, whether this lab
+    offers it at all, and whether the learner has a cluster that can run it now."""
+    return {"tier": tier, "offered": tiers.offered(tier),
+            "runnable": sandbox_for(user, tier) is not None}
 
 
 @login_required

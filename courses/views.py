@@ -8,9 +8,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses.catalog import all_courses, get_course, version_of
 from courses.grading.checks import default_title, quiz_type
-from courses.grading.engine import passed_exercises
+from courses.grading.engine import passed_exercises, required_exercises
 from courses.models import ExerciseProgress, LessonProgress, QuizAnswer
 from courses.rendering import render_markdown
+from sandboxes import tiers
 from sandboxes.models import Sandbox
 
 
@@ -43,9 +44,11 @@ def course_detail(request, course_slug):
     course = _get_course_or_404(course_slug)
     done = LessonProgress.objects.completed_slugs(request.user, course.slug)
     passed = passed_exercises(request.user, course.slug)
-    rows = [{"lesson": lesson, "done": lesson.slug in done,
-             "passed": sum(1 for ex in lesson.exercises if ex.slug in passed)}
-            for lesson in course.lessons]
+    rows = []
+    for lesson in course.lessons:
+        required = required_exercises(lesson)
+        rows.append({"lesson": lesson, "done": lesson.slug in done, "total": len(required),
+                     "passed": sum(1 for ex in required if ex.slug in passed)})
     finished = sum(1 for row in rows if row["done"])
     next_lesson = next((row["lesson"] for row in rows if not row["done"]),
                        course.lessons[0] if course.lessons else None)
@@ -83,8 +86,21 @@ def lesson_detail(request, course_slug, lesson_slug):
         "done": done,
         "is_done": lesson.slug in done,
         "problems": problems,
-        "sandbox": Sandbox.objects.active().owned_by(request.user).filter(tier=lesson.tier).first(),
+        "sandbox": _lab_sandbox(request.user, lesson),
+        "full_switch": _full_switch(exercises),
     })
+
+
+def _lab_sandbox(user, lesson):
+    """The cluster the lab panel and terminal show: the learner's active one that can serve the
+    lesson (a full cluster serves an api lesson too)."""
+    return tiers.closest(Sandbox.objects.active().owned_by(user), lesson.tier)
+
+
+def _full_switch(exercises) -> list[str]:
+    """Titles of the exercises that need a full cluster, when this lab offers one: the lab panel
+    offers to start (or switch to) a full cluster for them."""
+    return [ex["title"] for ex in exercises if ex["tier"] == "full" and ex["offered"]]
 
 
 def _exercise_panel(user, course, lesson) -> list[dict]:
@@ -112,13 +128,15 @@ def _exercise_panel(user, course, lesson) -> list[dict]:
             "checks": checks, "hints": [render_markdown(h).html for h in exercise.hints],
             "done": bool(mine and mine.first_passed_at),
             "revealed": bool(mine and mine.solution_revealed_at),
+            "tier": exercise.tier, "tier_label": tiers.LABELS.get(exercise.tier, exercise.tier),
+            "offered": tiers.offered(exercise.tier),
         })
     return panel
 
 
 def _locked(lesson, exercises) -> bool:
     """A gated lesson keeps "Next" closed until all its exercises are done."""
-    return lesson.gate and not all(e["done"] for e in exercises)
+    return lesson.gate and not all(e["done"] for e in exercises if e["offered"])
 
 
 @login_required
@@ -128,7 +146,7 @@ def lesson_complete(request, course_slug, lesson_slug):
     lesson = _get_lesson_or_404(course, lesson_slug)
     if lesson.gate and lesson.exercises:
         done = passed_exercises(request.user, course.slug)
-        if not all(ex.slug in done for ex in lesson.exercises):
+        if not all(ex.slug in done for ex in required_exercises(lesson)):
             messages.error(request, "Finish this lesson's exercises first: your instructor asked "
                                     "for them before you move on.")
             return redirect("lesson", course.slug, lesson.slug)

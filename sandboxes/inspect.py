@@ -162,6 +162,8 @@ def run_script(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | Non
     or None on timeout, stdout, stderr)."""
     from sandboxes.terminal.jail import JailLayout
 
+    if sandbox.tier == "full":
+        return _run_in_toolbox(sandbox, script, timeout)
     layout = JailLayout(lifecycle.sandbox_dir(sandbox), sandbox.id)
     kubeconfig = _script_kubeconfig(sandbox)
     work = Path(tempfile.mkdtemp(prefix="k8slab-check-"))
@@ -192,6 +194,28 @@ def run_script(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | Non
         return process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_in_toolbox(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | None, str, str]:
+    """On the full tier the learner works in the toolbox pod of their cluster, so a check script
+    runs there too: as the learner (uid 1000), in their home, with their own ~/.kube/config (the
+    namespace they switched to included), through the same kubectl exec as their terminal."""
+    from sandboxes.backends.kind import TOOLBOX_NAMESPACE, TOOLBOX_POD
+
+    if not sandbox.kubeconfig or not Path(sandbox.kubeconfig).exists():
+        raise ClusterUnreachable("Your cluster is not running. Start your lab to check this.")
+    argv = [str(Path(settings.TOOLCHAIN_BIN) / "kubectl"), "--kubeconfig", sandbox.kubeconfig,
+            "exec", "-i", "-n", TOOLBOX_NAMESPACE, TOOLBOX_POD, "-c", "toolbox", "--",
+            "bash", "-c", 'cd "$HOME" && exec bash -c "$0"', script]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        return None, out.decode(errors="replace"), err.decode(errors="replace")
+    return process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 def _script_kubeconfig(sandbox: Sandbox) -> str:

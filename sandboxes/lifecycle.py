@@ -60,9 +60,11 @@ def _send(task, sandbox: Sandbox, queue: str | None = None) -> None:
 
 # Starting -----------------------------------------------------------------------------------
 
-def start(user, tier: str = "api", course: str = "", lesson: str = "") -> Sandbox:
+def start(user, tier: str = "api", course: str = "", lesson: str = "",
+          replace: bool = False) -> Sandbox:
     """The learner's sandbox of this tier: the one they already have, one claimed from the warm
-    pool, or a new one queued for creation."""
+    pool, or a new one queued for creation. With `replace`, the learner's labs of other tiers are
+    stopped first (switching from an API cluster to a full one within their quota)."""
     if tier not in settings.LAB_TIERS:
         raise SandboxRefused(f"This lab does not offer {tier!r} clusters right now.")
     # One start at a time per learner, so a double click cannot create two clusters.
@@ -74,6 +76,10 @@ def start(user, tier: str = "api", course: str = "", lesson: str = "") -> Sandbo
         if same is not None:
             touch(same, force=True)
             return same
+        if replace:
+            for other in active.exclude(tier=tier):
+                stop(other, reason=f"replaced by a {tier} cluster for {user}")
+            active = Sandbox.objects.active().owned_by(user)
         if active.count() >= settings.SANDBOX_PER_LEARNER:
             other = active.first()
             raise SandboxRefused(

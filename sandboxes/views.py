@@ -29,7 +29,8 @@ def start(request):
         return JsonResponse({"error": f"Unknown tier {tier!r}."}, status=400)
     try:
         sandbox = lifecycle.start(request.user, tier, course=request.POST.get("course", "")[:100],
-                                  lesson=request.POST.get("lesson", "")[:100])
+                                  lesson=request.POST.get("lesson", "")[:100],
+                                  replace=request.POST.get("replace") == "1")
     except lifecycle.SandboxRefused as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     return JsonResponse(snapshot(sandbox), status=201)

@@ -9,6 +9,7 @@ from courses.course_files import Course, Exercise, Lesson
 from courses.grading.checks import Context, evaluate
 from courses.grading.results import ExerciseResult
 from courses.models import ExerciseProgress, LessonProgress, QuizAnswer
+from sandboxes import tiers
 from sandboxes.models import Sandbox
 
 
@@ -20,11 +21,12 @@ def answers_for(user, course: str, exercise: str) -> dict:
 
 
 def sandbox_for(user, tier: str) -> Sandbox | None:
-    """The learner's usable sandbox of this tier (the one their terminal is bound to)."""
+    """The learner's usable sandbox that can serve this tier (the one their terminal is bound
+    to): an api exercise runs on an API or a full cluster, a full one only on a full cluster."""
     if user is None or not user.is_authenticated:
         return None
     from sandboxes.models import USABLE_STATES
-    return Sandbox.objects.filter(owner=user, tier=tier, state__in=USABLE_STATES).first()
+    return tiers.closest(Sandbox.objects.filter(owner=user, state__in=USABLE_STATES), tier)
 
 
 def grade_exercise(exercise: Exercise, sandbox: Sandbox | None, answers: dict,
@@ -38,12 +40,19 @@ def grade_exercise(exercise: Exercise, sandbox: Sandbox | None, answers: dict,
 
 def grade_lesson(course: Course, lesson: Lesson, user, sandbox: Sandbox | None = None,
                  record: bool = True) -> list[ExerciseResult]:
-    """Every exercise of the lesson, in one pass (objects are fetched once for all checks)."""
-    sandbox = sandbox if sandbox is not None else sandbox_for(user, lesson.tier)
-    ctx = Context(sandbox=sandbox)
+    """Every exercise of the lesson, in one pass (objects are fetched once per cluster for all
+    checks). Each exercise is graded on the cluster that can serve its tier; given `sandbox`, on
+    that one where it can."""
+    contexts: dict = {}
     results = []
     for exercise in lesson.exercises:
-        result = grade_exercise(exercise, sandbox, answers_for(user, course.slug, exercise.slug), ctx)
+        if sandbox is not None:
+            target = sandbox if tiers.satisfies(sandbox.tier, exercise.tier) else None
+        else:
+            target = sandbox_for(user, exercise.tier)
+        key = target.pk if target is not None else None
+        ctx = contexts.setdefault(key, Context(sandbox=target))
+        result = grade_exercise(exercise, target, answers_for(user, course.slug, exercise.slug), ctx)
         results.append(result)
         if record and user is not None and user.is_authenticated:
             remember(user, course, lesson, result)
@@ -65,12 +74,19 @@ def remember(user, course: Course, lesson: Lesson, result: ExerciseResult,
             ExerciseProgress.objects.filter(pk=progress.pk, first_passed_at__isnull=True).update(
                 first_passed_at=now)
         progress.refresh_from_db()
-    if result.passed and lesson.exercises and all(
+    required = required_exercises(lesson)
+    if result.passed and required and all(
             ExerciseProgress.objects.filter(user=user, course=course.slug, exercise=ex.slug,
                                             first_passed_at__isnull=False).exists()
-            for ex in lesson.exercises):
+            for ex in required):
         LessonProgress.complete(user, course.slug, lesson.slug)
     return progress
+
+
+def required_exercises(lesson: Lesson) -> list[Exercise]:
+    """The exercises a learner must do to complete the lesson: those this lab can run (a lab
+    without full clusters cannot hold its learners to a full-tier exercise)."""
+    return [ex for ex in lesson.exercises if tiers.offered(ex.tier)]
 
 
 def passed_exercises(user, course: str) -> set[str]:

@@ -145,7 +145,11 @@ class KindBackend(Backend):
         if not self._resume(cluster, kubeconfig):
             self.cluster_dir(cluster).mkdir(parents=True, exist_ok=True)
             config = self.cluster_dir(cluster) / "kind-config.yaml"
-            config.write_text(kind_config())
+            patches = self.cluster_dir(cluster) / "kubeadm-patches"
+            patches.mkdir(exist_ok=True)
+            for name, text in kubeadm_patches().items():
+                (patches / name).write_text(text)
+            config.write_text(kind_config(patches))
             wait = max(30, int(deadline - time.monotonic()) - 60)
             argv = [kind, "create", "cluster", "--name", cluster, "--kubeconfig", kubeconfig,
                     "--image", node_image(), "--config", config, "--wait", f"{wait}s"]
@@ -161,6 +165,9 @@ class KindBackend(Backend):
         # Until the controller manager creates it, every Pod in "default" is refused.
         wait_until(lambda: core.read_namespaced_service_account("default", "default"),
                    deadline, "the default service account")
+        # One CoreDNS replica is plenty for one learner, and leaves its 100m CPU to their Pods.
+        k8s.AppsV1Api(client).patch_namespaced_deployment_scale(
+            "coredns", "kube-system", {"spec": {"replicas": 1}})
         progress("toolbox", 85, "Starting your toolbox pod (your shell inside the cluster)")
         self._ensure_toolbox(client)
         progress("toolbox-ready", 92, "Waiting for your toolbox pod")
@@ -275,7 +282,24 @@ class KindBackend(Backend):
                                        f"{exc.status} {exc.reason}") from None
 
 
-def kind_config() -> str:
+# The CPU the control plane's static Pods request, lowered from kubeadm's defaults (250m, 200m,
+# 100m, 100m: 650m of a 2-CPU node) so that the course's own workload fits on the one node of a
+# small machine: my-app asks 250m per replica, and the kubectl lesson runs 5 of them plus a
+# rolling update's surge. Requests only reserve scheduling room; the components still use what
+# they need.
+CONTROL_PLANE_CPU = {"kube-apiserver": "100m", "kube-controller-manager": "50m",
+                     "kube-scheduler": "25m", "etcd": "50m"}
+KUBEADM_PATCHES_IN_NODE = "/kind/k8s-lab-patches"
+
+
+def kubeadm_patches() -> dict[str, str]:
+    """kubeadm patch files (strategic merge, one per static Pod), by file name."""
+    return {f"{name}+strategic.yaml": yaml.safe_dump(
+        {"spec": {"containers": [{"name": name, "resources": {"requests": {"cpu": cpu}}}]}})
+        for name, cpu in CONTROL_PLANE_CPU.items()}
+
+
+def kind_config(patches: Path | None = None) -> str:
     """The cluster's kind configuration. The API server stays on 127.0.0.1 with a random port
     (kind's defaults, spelled out). kindnetd is off: the node image's own CNI configuration
     networks the pods. The kubelet is told to run on cgroup v1 hosts too: since 1.35 it refuses
@@ -294,6 +318,11 @@ def kind_config() -> str:
             "kind: KubeletConfiguration\nfailCgroupV1: false\n",
         ],
     }
+    if patches is not None:
+        config["nodes"][0]["extraMounts"] = [
+            {"hostPath": str(patches), "containerPath": KUBEADM_PATCHES_IN_NODE, "readOnly": True}]
+        config["kubeadmConfigPatches"].append(
+            f"kind: InitConfiguration\npatches:\n  directory: {KUBEADM_PATCHES_IN_NODE}\n")
     return yaml.safe_dump(config, sort_keys=False)
 
 

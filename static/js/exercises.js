@@ -59,14 +59,13 @@ class ExercisePanel {
     live.textContent = status.has_sandbox
       ? "Checks run by themselves against your cluster as you work."
       : "Start your lab: most checks look at your own cluster.";
-    let done = 0;
-    for (const result of status.exercises) {
-      this.renderExercise(result);
-      if (result.done) done += 1;
-    }
+    // Exercises on a tier this lab does not offer are optional: they count for nothing.
+    const required = status.exercises.filter((result) => result.offered !== false);
+    for (const result of status.exercises) this.renderExercise(result);
+    const done = required.filter((result) => result.done).length;
     const counter = this.root.querySelector('[data-bind="done-count"]');
-    if (counter) counter.textContent = `${done} of ${status.exercises.length} done`;
-    this.updateGate(done === status.exercises.length);
+    if (counter) counter.textContent = `${done} of ${required.length} done`;
+    this.updateGate(done === required.length);
   }
 
   renderExercise(result) {
@@ -75,6 +74,8 @@ class ExercisePanel {
     element.classList.toggle("passing", result.passed);
     element.classList.toggle("done", Boolean(result.done));
     element.querySelector('[data-bind="done"]').hidden = !result.done;
+    const needs = element.querySelector('[data-bind="needs"]');
+    if (needs && result.runnable !== undefined) needs.hidden = result.runnable;
     for (const check of result.checks) {
       const item = element.querySelector(`[data-check="${check.id}"]`);
       if (!item) continue;
@@ -105,6 +106,11 @@ class ExercisePanel {
     const element = button.closest("[data-exercise]");
     const slug = element.dataset.exercise;
     const action = button.dataset.action;
+    if (action === "start-tier") {
+      document.dispatchEvent(new CustomEvent("lab:start", { detail: { tier: button.dataset.tier } }));
+      document.getElementById("lab")?.scrollIntoView({ behavior: "smooth", block: "nearest" });
+      return;
+    }
     if (action === "hint") {
       const hidden = [...element.querySelectorAll(".hint[hidden]")];
       if (hidden.length) hidden[0].hidden = false;

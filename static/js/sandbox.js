@@ -30,6 +30,8 @@ class LabPanel {
     this.tickTimer = null;
     this.deadline = null;
     root.addEventListener("click", (event) => this.onClick(event));
+    // The exercise panel asks for a cluster of another tier ("Use a full cluster").
+    document.addEventListener("lab:start", (event) => this.start(event.detail.tier, true));
     const id = root.dataset.sandbox;
     if (id) this.follow(id);
   }
@@ -68,10 +70,7 @@ class LabPanel {
     this.error("");
     try {
       if (action === "start") {
-        const data = await this.post(this.root.dataset.startUrl, {
-          tier: this.root.dataset.tier, course: this.root.dataset.course, lesson: this.root.dataset.lesson,
-        });
-        this.follow(data.id, data);
+        await this.start(button.dataset.tier || this.root.dataset.tier, button.dataset.replace === "1");
       } else if (this.sandbox) {
         if (action === "stop" && !window.confirm("Stop your cluster? Everything in it is deleted.")) return;
         if (action === "reset" && !window.confirm("Delete this cluster and start a fresh one?")) return;
@@ -82,6 +81,20 @@ class LabPanel {
       this.error(err.message);
     } finally {
       button.disabled = false;
+    }
+  }
+
+  // Start (or switch to, with `replace`) the learner's cluster of this tier.
+  async start(tier, replace) {
+    if (replace && this.sandbox && this.sandbox.tier !== tier && this.sandbox.usable &&
+        !window.confirm(`Switch to a ${tier} cluster? Your current cluster and everything in it are deleted; your progress is kept.`)) return;
+    try {
+      const data = await this.post(this.root.dataset.startUrl, {
+        tier, course: this.root.dataset.course, lesson: this.root.dataset.lesson, replace: replace ? "1" : "0",
+      });
+      this.follow(data.id, data);
+    } catch (err) {
+      this.error(err.message);
     }
   }
 
@@ -138,6 +151,9 @@ class LabPanel {
     const active = ["requested", "provisioning", "ready", "expiring"].includes(sandbox.state);
     this.root.querySelector('[data-action="stop"]').hidden = !active;
     this.root.querySelector('[data-action="reset"]').hidden = !["ready", "expiring", "failed"].includes(sandbox.state);
+    this.bind("tier-label").textContent = sandbox.tier === "full" ? "full cluster" : "API cluster";
+    const fullSwitch = this.bind("full-switch");
+    if (fullSwitch) fullSwitch.hidden = active && sandbox.tier === "full";
     const bar = this.bind("percent-bar");
     bar.style.width = `${sandbox.percent || 0}%`;
     bar.parentElement.setAttribute("aria-valuenow", sandbox.percent || 0);

@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 "exercises": [vars(e) for e in report.exercises]}, indent=2))
         else:
             if report.skipped:
-                self.stdout.write(f"skipped (other tier): {', '.join(report.skipped)}")
+                self.stdout.write(f"skipped (needs another tier): {', '.join(report.skipped)}")
             passed = sum(1 for e in report.exercises if e.ok)
             self.stdout.write(f"{passed} passed, {len(report.exercises) - passed} failed")
         if not report.ok:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from classes.models import Cohort
 from courses.catalog import get_course
 from courses.models import ExerciseProgress
+from sandboxes import tiers
 from sandboxes.backends import get_backend
 from sandboxes.models import ACTIVE_STATES, Sandbox
 
@@ -16,7 +17,9 @@ def _when(value):
 
 def matrix(cohort: Cohort) -> dict:
     course = get_course(cohort.course)
-    exercises = course.exercises() if course else []
+    # Only what this lab can run: a full-tier exercise where no full clusters are offered is
+    # optional for the learners and would be an empty column here.
+    exercises = [ex for ex in course.exercises() if tiers.offered(ex.tier)] if course else []
     members = list(cohort.memberships.select_related("user").order_by("user__username"))
     user_ids = [m.user_id for m in members]
     progress = {(p.user_id, p.exercise): p for p in ExerciseProgress.objects.filter(

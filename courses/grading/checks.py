@@ -24,6 +24,8 @@ class Context:
     sandbox: Sandbox | None
     answers: dict = field(default_factory=dict)  # check id -> the learner's latest answer
     fresh: bool = False  # True when the learner pressed Check: nothing reused
+    # What a check that needs a cluster says when there is none that can serve it.
+    no_cluster: str = "Start your lab: this is checked on your own cluster."
     _objects: dict = field(default_factory=dict)
     _commands: list | None = None
 
@@ -62,8 +64,7 @@ def evaluate(check: Check, ctx: Context) -> CheckResult:
     title = check.title or default_title(check)
     needs_cluster = check.kind in ("resource", "script") or "answer_from" in spec
     if needs_cluster and ctx.sandbox is None:
-        return CheckResult(check.id, check.kind, title, False,
-                           "Start your lab: this is checked on your own cluster.")
+        return CheckResult(check.id, check.kind, title, False, ctx.no_cluster)
     try:
         passed, message = EVALUATORS[check.kind](check, ctx)
         return CheckResult(check.id, check.kind, title, passed, message)
@@ -165,7 +166,7 @@ def _command(check: Check, ctx: Context) -> tuple[bool, str]:
     if any(NODE_PLACEHOLDER in p for p in patterns):
         # "{node}" stands for any node that really exists in the learner's cluster.
         if ctx.sandbox is None:
-            return False, "Start your lab: this is checked on your own cluster."
+            return False, ctx.no_cluster
         names = [n["metadata"]["name"] for n in ctx.objects({"kind": "Node"})]
         alternation = "|".join(re.escape(n) for n in names) or "(?!)"
         patterns = [p.replace(NODE_PLACEHOLDER, f"(?:{alternation})") for p in patterns]

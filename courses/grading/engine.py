@@ -33,6 +33,9 @@ def grade_exercise(exercise: Exercise, sandbox: Sandbox | None, answers: dict,
                    ctx: Context | None = None, fresh: bool = False) -> ExerciseResult:
     ctx = ctx or Context(sandbox=sandbox, fresh=fresh)
     ctx.answers = answers
+    if sandbox is None and exercise.tier != "api":
+        ctx.no_cluster = (f"This is checked on a {tiers.LABELS.get(exercise.tier, exercise.tier)}: "
+                          "start one, or switch to one, in the lab panel.")
     results = [evaluate(check, ctx) for check in exercise.checks]
     return ExerciseResult(slug=exercise.slug, lesson=exercise.lesson_slug,
                           passed=bool(results) and all(r.passed for r in results), checks=results)
@@ -50,7 +53,7 @@ def grade_lesson(course: Course, lesson: Lesson, user, sandbox: Sandbox | None =
             target = sandbox if tiers.satisfies(sandbox.tier, exercise.tier) else None
         else:
             target = sandbox_for(user, exercise.tier)
-        key = target.pk if target is not None else None
+        key = target.pk if target is not None else ("no cluster", exercise.tier)
         ctx = contexts.setdefault(key, Context(sandbox=target))
         result = grade_exercise(exercise, target, answers_for(user, course.slug, exercise.slug), ctx)
         results.append(result)

@@ -125,3 +125,34 @@ def test_the_course_page_shows_passed_exercises(client, owner):
                     {"check": check, "answer": answer})
     page = client.get(reverse("course", args=[C])).content.decode()
     assert "1 of 2 exercises" in page
+
+
+def test_a_full_tier_exercise_is_optional_where_the_lab_offers_no_full_clusters(client, owner, settings):
+    settings.LAB_TIERS = ["api"]
+    client.force_login(owner)
+    page = client.get(reverse("lesson", args=[C, "worker-nodes"])).content.decode()
+    assert "which this lab does not offer" in page and 'data-bind="full-switch"' not in page
+    status = client.get(reverse("lesson-status", args=[C, "worker-nodes"])).json()
+    tiers = {e["slug"]: (e["tier"], e["offered"], e["runnable"]) for e in status["exercises"]}
+    assert tiers == {"inspect-node": ("api", True, False), "pod-logs": ("full", False, False),
+                     "exec-into-pod": ("full", False, False)}
+    # The course page counts only what the lab can run: 1 exercise in this lesson, not 3.
+    course = client.get(reverse("course", args=[C])).content.decode()
+    assert "0 of 1 exercise" in course
+
+    settings.LAB_TIERS = ["api", "full"]
+    page = client.get(reverse("lesson", args=[C, "worker-nodes"])).content.decode()
+    assert 'data-bind="full-switch"' in page and "Start a full cluster instead" in page
+    assert "0 of 3 exercises" in client.get(reverse("course", args=[C])).content.decode()
+
+
+def test_a_full_tier_exercise_is_not_graded_on_an_api_cluster(client, owner, settings):
+    from sandboxes.models import Sandbox, State
+    settings.LAB_TIERS = ["api", "full"]
+    Sandbox.objects.create(owner=owner, tier="api", backend="kwok", state=State.READY)
+    client.force_login(owner)
+    status = client.get(reverse("lesson-status", args=[C, "worker-nodes"])).json()
+    runnable = {e["slug"]: e["runnable"] for e in status["exercises"]}
+    assert runnable == {"inspect-node": True, "pod-logs": False, "exec-into-pod": False}
+    logs = next(e for e in status["exercises"] if e["slug"] == "pod-logs")
+    assert "checked on a full cluster" in next(c for c in logs["checks"] if c["id"] == "web-running")["message"]

@@ -10,15 +10,21 @@ export K8S_LAB_CACHE ?= $(HOME)/.cache/k8s-lab
 # The groups of binaries the toolchain build makes: api (kwok tier) and full (kind tier).
 TOOLCHAIN_GROUPS ?= api
 
-.PHONY: help run test setup system-deps system-deps-test venv npm toolchain migrate static check-deploy clean
+.PHONY: help run run-full test setup system-deps system-deps-test venv npm toolchain migrate static check-deploy clean
 
 help:
 	@echo "make run    install what is missing and start the lab on http://127.0.0.1:$(PORT)/"
 	@echo "make test   install what the tests need and run them"
+	@echo "make run-full   the lab with full clusters (kind) offered too; needs root for Docker"
 	@echo "make toolchain   build the pinned Kubernetes toolchain into $(K8S_LAB_CACHE)"
 
 run: setup migrate static
 	$(PY) manage.py runlab --port $(PORT) --no-migrate
+
+# The same, with full clusters (kind, real containers) offered too: starts Docker and builds the
+# full tier first (about 12 minutes the first time, seconds after).
+run-full: setup full-tier migrate static
+	LAB_TIERS=api,full $(PY) manage.py runlab --port $(PORT) --no-migrate
 
 test: setup system-deps-test static full-tier-if-possible
 	$(PY) -m pytest

@@ -73,3 +73,8 @@ def test_a_learner_switches_to_a_warm_full_cluster_and_the_quota_and_reaper_hold
     wait_state(waiting, State.READY, KIND_TIMEOUT)
     assert waiting.cluster in kind_clusters()
     assert "Ready" in kubectl(waiting.kubeconfig, "get", "nodes").stdout
+
+    # A kind cluster the database no longer knows is an orphan: the reconciler deletes it.
+    Sandbox.objects.filter(pk=waiting.pk).update(state=State.DELETED)
+    assert waiting.cluster in lifecycle.reconcile()["orphans_deleted"]
+    assert waiting.cluster not in kind_clusters()

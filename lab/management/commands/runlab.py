@@ -45,6 +45,7 @@ class Command(BaseCommand):
             self._start_redis()
             if not no_migrate:
                 call_command("migrate", interactive=False, verbosity=0)
+            self._offer_full_tier()
             python = sys.executable
             self._spawn("web", [python, "-m", "uvicorn", "lab.asgi:application", "--host", host,
                                 "--port", str(port), "--ws", "websockets", "--lifespan", "off",
@@ -64,6 +65,24 @@ class Command(BaseCommand):
             self._watch()
         finally:
             self._stop_all()
+
+    # Tiers ---------------------------------------------------------------------------------
+    def _offer_full_tier(self) -> None:
+        """Offer full clusters too when they can run here (Docker answers and the node image is
+        built, as after `make full-tier`), unless LAB_TIERS says which tiers to offer. The
+        children read their settings from this environment."""
+        if "LAB_TIERS" in os.environ or "full" in settings.LAB_TIERS:
+            return
+        from sandboxes.backends import get_backend
+
+        health = get_backend("full").health()
+        if health.get("ok"):
+            os.environ["LAB_TIERS"] = ",".join([*settings.LAB_TIERS, "full"])
+            self.stdout.write(f"full clusters (kind) offered too: Docker {health.get('docker')}, "
+                              f"node image {health.get('node_image')}")
+        else:
+            self.stdout.write(f"full clusters (kind) not offered: {health.get('error')}. "
+                              "`make run-full` builds and starts them.")
 
     # Redis ---------------------------------------------------------------------------------
     def _start_redis(self) -> None:

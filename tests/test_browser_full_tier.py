@@ -65,5 +65,8 @@ def test_a_learner_switches_to_a_full_cluster_and_reads_a_real_pods_log(full_tie
         for check in ("web-running", "logs"):
             page.wait_for_selector(f'[data-exercise="pod-logs"] [data-check="{check}"][data-state="pass"]',
                                    timeout=30000)
+        logs.locator('[data-check="listening"] input[name=answer]').fill("3000")
+        logs.locator('[data-check="listening"] button[type=submit]').click()
+        logs.locator('[data-bind="done"]').wait_for(state="visible", timeout=30000)
         logs.scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOT))

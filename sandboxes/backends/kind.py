@@ -84,12 +84,17 @@ class KindBackend(Backend):
     def kubeconfig(self, cluster: str) -> Path:
         return self.cluster_dir(cluster) / "kubeconfig"
 
-    def _env(self) -> dict:
+    def _env(self, network: str | None = None) -> dict:
         # kind runs `docker`; put the docker CLI the lab found first on its PATH.
         env = dict(os.environ)
         docker_dir = str(tool_path("docker").parent)
         env["PATH"] = docker_dir + os.pathsep + env.get("PATH", "")
         env["KIND_EXPERIMENTAL_PROVIDER"] = "docker"
+        if network:
+            # Each learner's node on a Docker network of its own (kind creates it): on kind's
+            # shared "kind" network a Pod of one learner could reach another learner's node
+            # (its API server, NodePorts); Docker isolates bridge networks from each other.
+            env["KIND_EXPERIMENTAL_DOCKER_NETWORK"] = network
         return env
 
     def _tools(self) -> tuple[Path, Path]:
@@ -190,6 +195,13 @@ class KindBackend(Backend):
                 timeout=120, env=self._env())
         except ToolError as exc:
             raise BackendError(f"kind could not delete {cluster}: {exc}") from None
+        # kind leaves the cluster's own network behind; one that is already gone is success.
+        _, docker = self._tools()
+        try:
+            run([docker, "network", "rm", cluster], timeout=60)
+        except ToolError as exc:
+            if "not found" not in str(exc).lower():
+                raise BackendError(f"could not remove the Docker network {cluster}: {exc}") from None
         shutil.rmtree(self.cluster_dir(cluster), ignore_errors=True)
 
     # Helpers -------------------------------------------------------------------------------------
@@ -219,7 +231,7 @@ class KindBackend(Backend):
         try:
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, text=True, errors="replace",
-                                    env=self._env(), start_new_session=True)
+                                    env=self._env(network=cluster), start_new_session=True)
         except FileNotFoundError:
             raise BackendError(f"{argv[0]} is not installed", permanent=True) from None
 

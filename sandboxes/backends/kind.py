@@ -4,10 +4,12 @@ logs and exec. Nothing is pulled: the node image (k8s-lab/kind-node:<version>, b
 `toolchain/full-tier.sh`) holds every image the cluster and the course use, and pod networking is
 a CNI configuration inside that image (kind's own kindnetd image cannot be had offline).
 
-The learner's shell is a toolbox pod inside the cluster (lab-system/toolbox, cluster-admin), so
-kubectl there talks to the learner's own cluster."""
+The learner's shell is a toolbox pod inside the cluster (lab-system/toolbox), so kubectl there
+talks to the learner's own cluster, with the learner's role and the lab's admission policies
+(kind_policy.py) keeping it from reaching the node and, through it, the lab's host."""
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -22,6 +24,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 
+from sandboxes.backends import kind_policy
 from sandboxes.backends.base import Backend, BackendError, Progress
 from sandboxes.backends.kubeapi import api_client, readyz, wait_until
 from sandboxes.tools import ToolError, run, tool_path
@@ -181,6 +184,11 @@ class KindBackend(Backend):
         progress("toolbox-ready", 88, "Waiting for your toolbox pod")
         wait_until(lambda: _toolbox_running(core), deadline, "the toolbox pod to be Running",
                    interval=0.5, fatal=(BackendError,))
+        # The learner's kubectl reaches the API server by its Service address: until kube-proxy
+        # has written the rule for it, a connection would leave the node for the real network.
+        progress("service-network", 96, "Waiting for the cluster's Service network")
+        wait_until(lambda: self._api_service_routed(cluster), deadline,
+                   "kube-proxy to route the kubernetes Service", interval=0.5)
         # CoreDNS is not waited for: it starts with the toolbox, and its readiness probe (every
         # 10 s) would add up to 10 s to every create for a service the learner needs later.
         return kubeconfig
@@ -205,6 +213,15 @@ class KindBackend(Backend):
         shutil.rmtree(self.cluster_dir(cluster), ignore_errors=True)
 
     # Helpers -------------------------------------------------------------------------------------
+    def _api_service_routed(self, cluster: str) -> bool:
+        _, docker = self._tools()
+        try:
+            rules = run([docker, "exec", f"{cluster}-control-plane", "iptables-save", "-t", "nat"],
+                        timeout=20).stdout
+        except ToolError:
+            return False
+        return "default/kubernetes:https" in rules
+
     def _resume(self, cluster: str, kubeconfig: Path) -> bool:
         """True when the cluster already exists and answers (a create resumed after a worker
         died); a half-made cluster that does not answer is deleted so it can be made again."""
@@ -273,7 +290,8 @@ class KindBackend(Backend):
                                f"(log: {log_path})")
 
     def _ensure_toolbox(self, client) -> None:
-        """The learner's shell: a namespace, a service account bound to cluster-admin, and a pod
+        """The lab's admission policies and the learner's role, then the learner's shell: a
+        namespace, a service account bound to that role, and a pod
         that sleeps until the terminal execs bash in it. Each object that exists already is
         left as it is."""
         from kubernetes import client as k8s
@@ -281,8 +299,14 @@ class KindBackend(Backend):
 
         core = k8s.CoreV1Api(client)
         rbac = k8s.RbacAuthorizationV1Api(client)
-        objects = toolbox_manifests(toolbox_image())
+        admission = k8s.AdmissionregistrationV1Api(client)
+        api_ip = core.read_namespaced_service("kubernetes", "default").spec.cluster_ip
+        objects = [*kind_policy.manifests(), *toolbox_manifests(toolbox_image(), api_ip)]
         creators = {
+            "ValidatingAdmissionPolicy": lambda o: admission.create_validating_admission_policy(o),
+            "ValidatingAdmissionPolicyBinding":
+                lambda o: admission.create_validating_admission_policy_binding(o),
+            "ClusterRole": lambda o: rbac.create_cluster_role(o),
             "Namespace": lambda o: core.create_namespace(o),
             "ServiceAccount": lambda o: core.create_namespaced_service_account(TOOLBOX_NAMESPACE, o),
             "ClusterRoleBinding": lambda o: rbac.create_cluster_role_binding(o),
@@ -293,8 +317,13 @@ class KindBackend(Backend):
                 creators[obj["kind"]](obj)
             except ApiException as exc:
                 if exc.status != 409:
+                    detail = ""
+                    try:
+                        detail = ": " + json.loads(exc.body or "{}").get("message", "")[:500]
+                    except ValueError:
+                        pass
                     raise BackendError(f"could not create the toolbox {obj['kind']}: "
-                                       f"{exc.status} {exc.reason}") from None
+                                       f"{exc.status} {exc.reason}{detail}") from None
 
 
 # The CPU the control plane's static Pods request, lowered from kubeadm's defaults (250m, 200m,
@@ -341,7 +370,7 @@ def kind_config(patches: Path | None = None) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def toolbox_manifests(image: str) -> list[dict]:
+def toolbox_manifests(image: str, api_ip: str) -> list[dict]:
     labels = {**MANAGED_BY, "app.kubernetes.io/name": "toolbox"}
     return [
         {"apiVersion": "v1", "kind": "Namespace",
@@ -351,8 +380,10 @@ def toolbox_manifests(image: str) -> list[dict]:
                       "labels": labels}},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
          "metadata": {"name": "k8s-lab-toolbox", "labels": labels},
+         # Not cluster-admin: the learner's role, held in by the lab's admission policies
+         # (sandboxes/backends/kind_policy.py).
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                     "name": "cluster-admin"},
+                     "name": kind_policy.LEARNER_ROLE},
          "subjects": [{"kind": "ServiceAccount", "name": TOOLBOX_SERVICE_ACCOUNT,
                        "namespace": TOOLBOX_NAMESPACE}]},
         {"apiVersion": "v1", "kind": "Pod",
@@ -362,6 +393,10 @@ def toolbox_manifests(image: str) -> list[dict]:
              # sleep ignores SIGTERM as PID 1; there is nothing to shut down gracefully.
              "terminationGracePeriodSeconds": 1,
              "enableServiceLinks": False,
+             # The learner's kubeconfig names the API server kubernetes.default.svc; resolve it
+             # in /etc/hosts so kubectl works the moment the lab says ready, before CoreDNS is.
+             "hostAliases": [{"ip": api_ip, "hostnames": ["kubernetes.default.svc",
+                                                          "kubernetes.default"]}],
              "tolerations": [{"operator": "Exists"}],
              "securityContext": {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": True},
              "containers": [{

@@ -1,6 +1,7 @@
 """Helpers for tests on real clusters."""
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -86,3 +87,21 @@ def pods_running(kubeconfig, selector: str, count: int) -> bool:
     out = kubectl(kubeconfig, "get", "pods", "-l", selector, "-o", "json").stdout
     phases = [p["status"].get("phase") for p in json.loads(out)["items"]]
     return len(phases) == count and all(p == "Running" for p in phases)
+
+
+@contextlib.contextmanager
+def kind_clusters_or_skip(*names: str):
+    """Real kind clusters made through the lab's KindBackend, deleted afterwards; the test is
+    skipped, saying why, where the full tier is not built. Yields {name: admin kubeconfig}."""
+    import pytest
+    from sandboxes.backends import get_backend
+
+    backend = get_backend("full")
+    health = backend.health()
+    if not health.get("ok"):
+        pytest.skip(f"the full tier is not built here: {health.get('error')}")
+    try:
+        yield {name: backend.create(name, lambda *a: None) for name in names}
+    finally:
+        for name in names:
+            backend.delete(name)

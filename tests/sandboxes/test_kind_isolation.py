@@ -7,7 +7,7 @@ import pytest
 
 from sandboxes.backends import get_backend
 from sandboxes.backends.kind import TOOLBOX_NAMESPACE, TOOLBOX_POD
-from tests.sandboxes.helpers import kubectl
+from tests.sandboxes.helpers import kind_clusters_or_skip, kubectl
 
 pytestmark = [pytest.mark.cluster]
 NAMES = ("k8slab-test-iso-a", "k8slab-test-iso-b")
@@ -15,15 +15,8 @@ NAMES = ("k8slab-test-iso-a", "k8slab-test-iso-b")
 
 @pytest.fixture(scope="module")
 def two_clusters():
-    backend = get_backend("full")
-    health = backend.health()
-    if not health.get("ok"):
-        pytest.skip(f"the full tier is not built here: {health.get('error')}")
-    try:
-        yield {name: backend.create(name, lambda *a: None) for name in NAMES}
-    finally:
-        for name in NAMES:
-            backend.delete(name)
+    with kind_clusters_or_skip(*NAMES) as clusters:
+        yield clusters
 
 
 def _docker(*args) -> str:

@@ -8,9 +8,8 @@ import json
 
 import pytest
 
-from sandboxes.backends import get_backend
 from sandboxes.backends.kind import TOOLBOX_NAMESPACE, TOOLBOX_POD
-from tests.sandboxes.helpers import kubectl
+from tests.sandboxes.helpers import kind_clusters_or_skip, kubectl
 
 pytestmark = [pytest.mark.cluster]
 CLUSTER = "k8slab-test-confine"
@@ -18,14 +17,8 @@ CLUSTER = "k8slab-test-confine"
 
 @pytest.fixture(scope="module")
 def admin_kubeconfig():
-    backend = get_backend("full")
-    health = backend.health()
-    if not health.get("ok"):
-        pytest.skip(f"the full tier is not built here: {health.get('error')}")
-    try:
-        yield backend.create(CLUSTER, lambda *a: None)
-    finally:
-        backend.delete(CLUSTER)
+    with kind_clusters_or_skip(CLUSTER) as clusters:
+        yield clusters[CLUSTER]
 
 
 def as_learner(admin_kubeconfig, *command, stdin: str | None = None):

@@ -5,9 +5,9 @@ from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from sandboxes import lifecycle
-from sandboxes.backends import get_backend
 from sandboxes.models import Sandbox, State
 from sandboxes.terminal import registry
+from tests.sandboxes.helpers import kind_clusters_or_skip
 from tests.terminal.wsclient import Term
 
 pytestmark = [pytest.mark.cluster, pytest.mark.asyncio]
@@ -15,13 +15,8 @@ pytestmark = [pytest.mark.cluster, pytest.mark.asyncio]
 
 @pytest.fixture(scope="module")
 def kind_cluster():
-    backend = get_backend("full")
-    health = backend.health()
-    if not health.get("ok"):
-        pytest.skip(f"the full tier is not built here: {health.get('error')}")
-    kubeconfig = backend.create("k8slab-test-kind", lambda *a: None)
-    yield kubeconfig
-    backend.delete("k8slab-test-kind")
+    with kind_clusters_or_skip("k8slab-test-kind") as clusters:
+        yield clusters["k8slab-test-kind"]
 
 
 @pytest.fixture

@@ -163,6 +163,7 @@ class KindBackend(Backend):
                     "--image", node_image(), "--config", config, "--wait", f"{wait}s"]
             self._kind_create(argv, cluster, deadline, progress)
 
+        self._confine_network(cluster)
         client = api_client(kubeconfig)
         from kubernetes import client as k8s
 
@@ -203,6 +204,7 @@ class KindBackend(Backend):
                 timeout=120, env=self._env())
         except ToolError as exc:
             raise BackendError(f"kind could not delete {cluster}: {exc}") from None
+        self._release_network(cluster)
         # kind leaves the cluster's own network behind; one that is already gone is success.
         _, docker = self._tools()
         try:
@@ -213,6 +215,40 @@ class KindBackend(Backend):
         shutil.rmtree(self.cluster_dir(cluster), ignore_errors=True)
 
     # Helpers -------------------------------------------------------------------------------------
+    def _egress_rule(self, cluster: str) -> list[str] | None:
+        """The host firewall rule that keeps the cluster's traffic on its own network: nothing
+        from its node (and so from its Pods) is forwarded off the bridge, to the Internet or to
+        another network, as the api tier's shells reach nothing but their API server. The lab
+        reaches the node from the host itself, which forwarding does not touch."""
+        _, docker = self._tools()
+        try:
+            network_id = run([docker, "network", "inspect", "-f", "{{.Id}}", cluster],
+                             timeout=30).stdout.strip()
+        except ToolError:
+            return None
+        bridge = f"br-{network_id[:12]}"
+        return ["DOCKER-USER", "-i", bridge, "!", "-o", bridge, "-m", "comment", "--comment",
+                f"k8s-lab {cluster}: no egress", "-j", "REJECT"]
+
+    def _confine_network(self, cluster: str) -> None:
+        rule = self._egress_rule(cluster)
+        iptables = shutil.which("iptables")
+        if rule is None or iptables is None or os.geteuid() != 0:
+            raise BackendError("could not confine the cluster's network (needs root and "
+                               f"iptables; run {FIX_DOCKER})", permanent=True)
+        if subprocess.run([iptables, "-C", *rule], capture_output=True).returncode != 0:
+            try:
+                run([iptables, "-I", *rule], timeout=30)
+            except ToolError as exc:
+                raise BackendError(f"could not confine the cluster's network: {exc}") from None
+
+    def _release_network(self, cluster: str) -> None:
+        rule = self._egress_rule(cluster)
+        iptables = shutil.which("iptables")
+        if rule is None or iptables is None:
+            return
+        while subprocess.run([iptables, "-D", *rule], capture_output=True).returncode == 0:
+            pass  # every copy (a retried create may have added one twice)
     def _api_service_routed(self, cluster: str) -> bool:
         _, docker = self._tools()
         try:

@@ -141,8 +141,11 @@ def join(request, code):
     if cohort is None or not cohort.open_for_joining:
         raise Http404("This join link is not valid (any more).")
     if request.method == "POST":
-        Membership.objects.get_or_create(cohort=cohort, user=request.user,
-                                         defaults={"joined_at": timezone.now()})
+        _, created = Membership.objects.get_or_create(cohort=cohort, user=request.user,
+                                                      defaults={"joined_at": timezone.now()})
+        if created:
+            from classes.consumers import announce_member
+            announce_member(cohort.pk, request.user.pk)
         messages.success(request, f"You joined “{cohort.name}”.")
         return redirect("course", cohort.course)
     member = cohort.memberships.filter(user=request.user).exists()

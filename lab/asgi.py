@@ -15,11 +15,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from classes.routing import websocket_urlpatterns as class_sockets  # noqa: E402
 from courses.routing import websocket_urlpatterns as course_sockets  # noqa: E402
 from sandboxes.routing import websocket_urlpatterns as sandbox_sockets  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(
-        sandbox_sockets + course_sockets))),
+        sandbox_sockets + course_sockets + class_sockets))),
 })

@@ -15,6 +15,7 @@ def test_an_instructor_watches_a_real_class_fill_in(lab_url, instructor, owner, 
         teacher.select_option("#id_course", "kubernetes-architecture")
         teacher.click("text=Create class")
         teacher.wait_for_selector("#class-dashboard")
+        teacher.wait_for_selector('#class-dashboard[data-live="true"]')  # the push socket is open
         join_link = teacher.input_value(".join-link input")
         assert "/join/" in join_link
         log_in(learner, lab_url, owner.username, password)
@@ -28,7 +29,7 @@ def test_an_instructor_watches_a_real_class_fill_in(lab_url, instructor, owner, 
             quiz.locator(f'form[data-check="{check}"] input[value="{answer}"]').check()
             quiz.locator(f'form[data-check="{check}"] button').click()
             learner.wait_for_selector(f'[data-check="{check}"][data-state="pass"]')
-        # The dashboard refreshes by itself: the learner's row appears with the passed exercise.
+        # The dashboard is told at once: the learner's row appears with the passed exercise.
         teacher.wait_for_function("""() => {
             const rows = document.querySelectorAll('[data-bind="matrix"] tr');
             return [...rows].some(r => r.textContent.includes('alice') && r.textContent.includes('✓'));

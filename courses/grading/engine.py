@@ -11,6 +11,7 @@ from courses.grading.results import ExerciseResult
 from courses.models import ExerciseProgress, LessonProgress, QuizAnswer
 from sandboxes import tiers
 from sandboxes.models import Sandbox
+from sandboxes.progress import poke_learner
 
 
 def answers_for(user, course: str, exercise: str) -> dict:
@@ -83,6 +84,8 @@ def remember(user, course: Course, lesson: Lesson, result: ExerciseResult,
                                             first_passed_at__isnull=False).exists()
             for ex in required):
         LessonProgress.complete(user, course.slug, lesson.slug)
+    # Pages that follow this learner (their instructor's class dashboard) update now.
+    poke_learner(user.pk)
     return progress
 
 

@@ -1,6 +1,9 @@
-// The class dashboard refreshes its matrix and sandbox list every few seconds from matrix.json.
+// The class dashboard: the server says "changed" over /ws/classes/<id>/ the moment a learner of
+// the class progresses or their lab changes, and the page then fetches matrix.json. Without the
+// socket it polls every few seconds; with it, a slow poll only catches learners who joined since.
 const root = document.getElementById("class-dashboard");
-const REFRESH_MS = 3000;
+const POLL_MS = 3000;
+const SAFETY_POLL_MS = 30000;
 
 function cell(c) {
   const td = document.createElement("td");
@@ -58,4 +61,29 @@ async function refresh() {
   } catch (err) { /* keep the last picture; try again */ }
 }
 
-if (root) setInterval(refresh, REFRESH_MS);
+let pollTimer = null;
+
+function poll(every) {
+  clearInterval(pollTimer);
+  pollTimer = setInterval(refresh, every);
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/classes/${root.dataset.class}/`);
+  socket.onopen = () => { root.dataset.live = "true"; poll(SAFETY_POLL_MS); refresh(); };
+  socket.onmessage = (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type === "changed") refresh();
+  };
+  socket.onclose = () => {
+    root.dataset.live = "false";
+    poll(POLL_MS);
+    setTimeout(connect, 5000);
+  };
+}
+
+if (root) {
+  poll(POLL_MS);
+  connect();
+}

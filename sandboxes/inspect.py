@@ -142,19 +142,6 @@ def learner_kubeconfig(sandbox: Sandbox) -> Path | None:
     return path if path.exists() else None
 
 
-def current_namespace(sandbox: Sandbox) -> str:
-    """The namespace the learner's current context points at ("default" when unset)."""
-    path = learner_kubeconfig(sandbox)
-    if path is None:
-        return "default"
-    config = yaml.safe_load(path.read_text()) or {}
-    current = config.get("current-context")
-    for context in config.get("contexts") or []:
-        if context.get("name") == current:
-            return (context.get("context") or {}).get("namespace") or "default"
-    return "default"
-
-
 def run_script(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | None, str, str]:
     """Run a check script with bash as the learner's unprivileged uid, with KUBECONFIG set to the
     learner's own kubeconfig (their context and namespace, pointed at their API server) and the
@@ -184,14 +171,7 @@ def run_script(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | Non
             cwd=home, stdin=subprocess.DEVNULL, start_new_session=True,
             user=layout.uid if as_root else None, group=layout.gid if as_root else None,
             extra_groups=[] if as_root else None)
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            # The whole process group: a script's kubectl must not outlive its check.
-            os.killpg(process.pid, signal.SIGKILL)
-            out, err = process.communicate()
-            return None, out.decode(errors="replace"), err.decode(errors="replace")
-        return process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+        return _finish(process, timeout)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -209,13 +189,20 @@ def _run_in_toolbox(sandbox: Sandbox, script: str, timeout: float) -> tuple[int 
             "bash", "-c", 'cd "$HOME" && exec bash -c "$0"', script]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, start_new_session=True)
+    return _finish(process, timeout)
+
+
+def _finish(process: subprocess.Popen, timeout: float) -> tuple[int | None, str, str]:
+    """A check script's (exit code, or None on timeout, stdout, stderr)."""
     try:
         out, err = process.communicate(timeout=timeout)
+        code = process.returncode
     except subprocess.TimeoutExpired:
+        # The whole process group: a script's kubectl must not outlive its check.
         os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
-        return None, out.decode(errors="replace"), err.decode(errors="replace")
-    return process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+        code = None
+    return code, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 def _script_kubeconfig(sandbox: Sandbox) -> str:

@@ -1,5 +1,5 @@
 """What grading may read of a learner's sandbox: objects in their cluster, the commands they ran,
-their kubeconfig's current namespace, and the result of a check script run confined. This is the
+and the result of a check script run as the learner, confined. This is the
 public face of sandboxes/ for courses/; nothing else there is needed to grade."""
 from __future__ import annotations
 

@@ -37,14 +37,35 @@ def free_port() -> int:
 
 
 def machine() -> dict:
-    mem_kb = 0
-    with open("/proc/meminfo") as fh:
-        for line in fh:
-            if line.startswith("MemTotal:"):
-                mem_kb = int(line.split()[1])
+    mem_kb = proc_kib("/proc/meminfo", "MemTotal")
     return {"nproc": os.cpu_count(), "memory_gib": round(mem_kb / 2 ** 20, 1),
             "kernel": os.uname().release, "python": sys.version.split()[0],
             "loadavg_start": list(os.getloadavg()), "uptime_start": uptime()}
+
+
+def finish(name: str, results: dict, started: float, save_it: bool) -> None:
+    """Close a run's document (the machine's load at the end, the run's length), print it on
+    stdout and, when asked, keep a copy in bench/results/."""
+    results["machine"]["loadavg_end"] = load()
+    results["machine"]["uptime_end"] = uptime()
+    results["seconds"] = round(time.time() - started, 1)
+    print(json.dumps(results, indent=2))
+    if save_it:
+        log(f"saved {save(name, results)}")
+
+
+def login_session_key(user) -> str:
+    """A logged-in session for this user, as the login page would make (its key is the
+    `sessionid` cookie the benchmark's clients send)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session.session_key
 
 
 def uptime() -> str:
@@ -103,15 +124,28 @@ def descendants(pid: int, kids: dict | None = None) -> list[int]:
     return out
 
 
-def rss_kib(pid: int) -> int:
+def proc_kib(path: str, field: str) -> int:
+    """A `Field:  N kB` value from a /proc file (0 when the file or the field is missing)."""
     try:
-        with open(f"/proc/{pid}/status") as fh:
+        with open(path) as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kib(pid: int) -> int:
+    return proc_kib(f"/proc/{pid}/status", "VmRSS")
+
+
+def pss_kib(pid: int) -> int:
+    return proc_kib(f"/proc/{pid}/smaps_rollup", "Pss")
+
+
+def mem_available_gib() -> float:
+    return round(proc_kib("/proc/meminfo", "MemAvailable") / 2 ** 20, 2)
 
 
 def tree_rss_kib(pid: int) -> tuple[int, int, int]:
@@ -252,6 +286,8 @@ class LabEnv:
         django.setup()
         from django.core.management import call_command
         call_command("migrate", verbosity=0, interactive=False)
+        # Pages name their static files through the manifest, as under `make run`.
+        call_command("collectstatic", verbosity=0, interactive=False)
 
     def stop_all(self) -> None:
         for service in reversed(self.services):

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import LabEnv, free_port, load, log, machine, pct, save, summary_ms, wait_for  # noqa: E402
+from bench.common import (LabEnv, finish, free_port, log, login_session_key, machine, pct,  # noqa: E402
+                          summary_ms, wait_for)
 
 COURSE = "kubernetes-architecture"
 LESSONS = ["control-plane", "object-model", "kubectl", "namespaces"]
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=60)
     parser.add_argument("--trials", type=int, default=10)
     args = parser.parse_args()
+    started = time.time()
     env = LabEnv("grading", {"SANDBOX_POOL_API": "0"})
     doc = {"benchmark": "grading", "command": "bench/grading.py " + " ".join(sys.argv[1:]),
            "machine": machine()}
@@ -61,10 +63,7 @@ def main() -> None:
         except Exception:  # noqa: BLE001
             pass
         env.remove()
-    doc["machine"]["loadavg_end"] = load()
-    path = save("grading", doc)
-    log(f"saved {path}")
-    print(json.dumps(doc, indent=2))
+    finish("grading", doc, started, save_it=True)
 
 
 def run(env: LabEnv, args) -> dict:
@@ -136,7 +135,6 @@ async def change_to_status(env: LabEnv, sandbox, user, kubectl: str, trials: int
     live status shows scale-my-app passing (and failing again)."""
     import websockets
     from asgiref.sync import sync_to_async
-    from django.contrib.sessions.backends.db import SessionStore
 
     port = free_port()
     web = env.start("web", [sys.executable, "-m", "uvicorn", "lab.asgi:application", "--host",
@@ -146,17 +144,7 @@ async def change_to_status(env: LabEnv, sandbox, user, kubectl: str, trials: int
     wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5),
              60, "uvicorn", web)
 
-    @sync_to_async
-    def cookie():
-        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.save()
-        return session.session_key
-
-    key = await cookie()
+    key = await sync_to_async(login_session_key)(user)
     url = f"ws://127.0.0.1:{port}/ws/courses/{COURSE}/kubectl/grading/"
     delays, apply_seconds = [], []
     async with websockets.connect(url, origin="http://127.0.0.1",

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -38,30 +37,11 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (LabEnv, kill_pids, load, log, machine, pct, pids_matching, rss_kib, save,  # noqa: E402
-                    uptime, wait_for)
+from common import (LabEnv, finish, kill_pids, load, log, machine, mem_available_gib, pct,  # noqa: E402
+                    pids_matching, pss_kib, rss_kib, wait_for)
 
 now = time.perf_counter
 TARGETS = {"warm_claim_p95_s": 1.0, "cold_api_p50_s": 10.0, "concurrent_api_sandboxes": 30}
-
-
-def mem_available_gib() -> float:
-    with open("/proc/meminfo") as fh:
-        for line in fh:
-            if line.startswith("MemAvailable:"):
-                return round(int(line.split()[1]) / 2 ** 20, 2)
-    return 0.0
-
-
-def pss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def cluster_memory(cluster_dir: Path) -> dict:
@@ -725,12 +705,7 @@ def main() -> int:
         bench.env.stop_all()
         bench.env.remove()
         kill_pids(pids_matching(str(bench.env.tmp)))
-        results["machine"]["loadavg_end"] = load()
-        results["machine"]["uptime_end"] = uptime()
-        results["seconds"] = round(time.time() - started, 1)
-    print(json.dumps(results, indent=2))
-    if args.save:
-        log(f"saved {save('provision', results)}")
+    finish("provision", results, started, args.save)
     return rc
 
 

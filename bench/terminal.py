@@ -39,8 +39,9 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (ROOT, LabEnv, free_port, kill_pids, load, log, machine, pct,  # noqa: E402
-                    save, summary_ms, tree_rss_kib, uptime, wait_for)
+from common import (ROOT, LabEnv, finish, free_port, kill_pids, load, log,  # noqa: E402
+                    login_session_key, machine, pct, pids_matching, summary_ms, tree_rss_kib,
+                    wait_for)
 
 BASHRC = ROOT / "images" / "toolbox" / "bashrc"
 SHELL = ["bash", "--rcfile", str(BASHRC), "-i"]
@@ -648,8 +649,6 @@ class Lab:
     def setup(self) -> dict:
         from django.conf import settings
         from django.contrib.auth import get_user_model
-        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-        from django.contrib.sessions.backends.db import SessionStore
         from django.utils import timezone
 
         from sandboxes import lifecycle
@@ -682,13 +681,8 @@ class Lab:
                 fh.write(flat)
             sandbox.kubeconfig = str(path)
             sandbox.save()
-            session = SessionStore()
-            session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-            session.save()
             self.sandboxes.append(str(sandbox.id))
-            self.cookies.append(session.session_key)
+            self.cookies.append(login_session_key(user))
         self.port = free_port()
         self.web = self.env.start("uvicorn", [sys.executable, "-m", "uvicorn", "lab.asgi:application",
                                               "--host", "127.0.0.1", "--port", str(self.port),
@@ -1014,16 +1008,10 @@ def main() -> int:
         env.stop_all()
         if args.keep:
             log(f"kept {env.tmp}")
-            from common import kill_pids as _k, pids_matching as _p
-            _k(_p(str(env.tmp)))
+            kill_pids(pids_matching(str(env.tmp)))
         else:
             env.remove()
-        results["machine"]["loadavg_end"] = load()
-        results["machine"]["uptime_end"] = uptime()
-        results["seconds"] = round(time.time() - started, 1)
-    print(json.dumps(results, indent=2))
-    if args.save:
-        log(f"saved {save('terminal', results)}")
+    finish("terminal", results, started, args.save)
     return rc
 
 

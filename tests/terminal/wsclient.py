@@ -9,20 +9,12 @@ import time
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from bench.common import login_session_key
 from lab.asgi import application
 
 
-@database_sync_to_async
-def session_cookie(user) -> str:
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return session.session_key
+# The logged-in session the browser would hold (the benchmarks make theirs the same way).
+session_cookie = database_sync_to_async(login_session_key)
 
 
 class Term:

@@ -100,7 +100,7 @@ def _lab_sandbox(user, lesson):
 def _full_switch(exercises) -> list[str]:
     """Titles of the exercises that need a full cluster, when this lab offers one: the lab panel
     offers to start (or switch to) a full cluster for them."""
-    return [ex["title"] for ex in exercises if ex["tier"] == "full" and ex["offered"]]
+    return [ex["title"] for ex in exercises if ex["tier"] != tiers.DEFAULT and ex["offered"]]
 
 
 def _exercise_panel(user, course, lesson) -> list[dict]:
@@ -128,7 +128,7 @@ def _exercise_panel(user, course, lesson) -> list[dict]:
             "checks": checks, "hints": [render_markdown(h).html for h in exercise.hints],
             "done": bool(mine and mine.first_passed_at),
             "revealed": bool(mine and mine.solution_revealed_at),
-            "tier": exercise.tier, "tier_label": tiers.LABELS.get(exercise.tier, exercise.tier),
+            "tier": exercise.tier, "tier_label": tiers.label(exercise.tier),
             "offered": tiers.offered(exercise.tier),
         })
     return panel

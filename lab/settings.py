@@ -78,6 +78,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "lab.context_processors.site",
             ],
+            # Every template may ask the tier registry for a tier's words ({{ tier|tier_label }}).
+            "builtins": ["sandboxes.templatetags.lab_tiers"],
         },
     },
 ]

@@ -10,12 +10,11 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from sandboxes import tiers
 from sandboxes.models import Sandbox, State
 
 log = logging.getLogger(__name__)
 
-# Used until the lab has timed enough of its own starts to know better.
-DEFAULT_CREATE_SECONDS = {"api": 10.0, "full": 60.0}
 
 
 def group_name(sandbox_id) -> str:
@@ -43,7 +42,7 @@ def expected_create_seconds(tier: str) -> float:
     recent = (Sandbox.objects.filter(tier=tier, ready_at__isnull=False, provisioning_at__isnull=False)
               .order_by("-ready_at").values_list("provisioning_at", "ready_at")[:20])
     durations = [(ready - started).total_seconds() for started, ready in recent if ready > started]
-    return statistics.median(durations) if durations else DEFAULT_CREATE_SECONDS.get(tier, 30.0)
+    return statistics.median(durations) if durations else (tiers.get(tier).default_eta if tier in tiers.REGISTRY else 30.0)
 
 
 def queue_position(sandbox: Sandbox) -> int | None:

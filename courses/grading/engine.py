@@ -34,8 +34,8 @@ def grade_exercise(exercise: Exercise, sandbox: Sandbox | None, answers: dict,
                    ctx: Context | None = None, fresh: bool = False) -> ExerciseResult:
     ctx = ctx or Context(sandbox=sandbox, fresh=fresh)
     ctx.answers = answers
-    if sandbox is None and exercise.tier != "api":
-        ctx.no_cluster = (f"This is checked on a {tiers.LABELS.get(exercise.tier, exercise.tier)}: "
+    if sandbox is None and exercise.tier != tiers.DEFAULT:
+        ctx.no_cluster = (f"This is checked on a {tiers.label(exercise.tier)}: "
                           "start one, or switch to one, in the lab panel.")
     results = [evaluate(check, ctx) for check in exercise.checks]
     return ExerciseResult(slug=exercise.slug, lesson=exercise.lesson_slug,

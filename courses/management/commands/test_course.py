@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from courses.catalog import get_course
 from courses.grading import course_test
 from courses.validation import validate_paths
+from sandboxes import tiers
 
 
 class Command(BaseCommand):
@@ -14,7 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("course")
-        parser.add_argument("--tier", choices=["api", "full"], default="api")
+        parser.add_argument("--tier", choices=tiers.ORDER, default=tiers.DEFAULT)
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args, course, tier, as_json, **options):

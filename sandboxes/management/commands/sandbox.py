@@ -9,10 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from sandboxes import lifecycle
-from sandboxes.models import Sandbox, State, Tier
+from sandboxes import lifecycle, tiers
+from sandboxes.models import Sandbox, State
 
-WAIT_SECONDS = {"api": 180, "full": 900}
 
 
 def _describe(sandbox: Sandbox, seconds: float | None = None) -> dict:
@@ -38,7 +37,7 @@ class Command(BaseCommand):
         start.add_argument("--user", required=True)
         start.add_argument("--course", default="")
         start.add_argument("--lesson", default="")
-        start.add_argument("--tier", choices=Tier.values, default=Tier.API)
+        start.add_argument("--tier", choices=tiers.ORDER, default=tiers.DEFAULT)
         start.add_argument("--wait", action="store_true", help="wait until it is ready (or failed)")
         start.add_argument("--timeout", type=float, default=None)
         start.add_argument("--json", action="store_true", dest="as_json")
@@ -71,7 +70,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if wait:
             sandbox = self._wait(sandbox, {State.READY, State.EXPIRING, State.FAILED},
-                                 timeout or WAIT_SECONDS[tier])
+                                 timeout or tiers.get(tier).cli_wait)
         seconds = time.monotonic() - started
         data = _describe(sandbox, seconds)
         self._emit(data, as_json, f"{sandbox.id} {sandbox.state} {sandbox.tier} "
@@ -110,7 +109,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         lifecycle.stop(sandbox, reason="stopped from the command line")
         if wait:
-            sandbox = self._wait(sandbox, {State.DELETED, State.FAILED}, WAIT_SECONDS[sandbox.tier])
+            sandbox = self._wait(sandbox, {State.DELETED, State.FAILED}, tiers.get(sandbox.tier).cli_wait)
         sandbox.refresh_from_db()
         self._emit(_describe(sandbox, time.monotonic() - started), as_json, f"{sandbox.id} {sandbox.state}")
 

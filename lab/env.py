@@ -59,13 +59,6 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_choice(name: str, default: str, choices: set[str]) -> str:
-    value = os.environ.get(name, default)
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(sorted(choices))}")
-    return value
-
-
 def env_secret(name: str, generated_file: Path | None = None) -> str:
     """Read a secret from NAME, or from the file named by NAME_FILE (docker secrets).
 

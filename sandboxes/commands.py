@@ -15,6 +15,3 @@ def record(sandbox_id, line: str, exit_code: int | None) -> CommandRecord | None
     poke_learner(owner)
     return command
 
-
-def history(sandbox: Sandbox) -> list[CommandRecord]:
-    return list(sandbox.commands.all())

@@ -14,4 +14,3 @@ def record(sandbox_id, line: str, exit_code: int | None) -> CommandRecord | None
     command = CommandRecord.objects.create(sandbox_id=sandbox_id, line=line, exit_code=exit_code)
     poke_learner(owner)
     return command
-

@@ -149,7 +149,7 @@ def create(sandbox_id) -> str:
             # First come, first served: a free slot goes to whoever waited longest (learners
             # before the warm pool), not to whichever task a worker happened to pick up first.
             if room <= 0 or _place_in_line(sandbox) >= room:
-                progress.publish(sandbox)  # the page shows the queue position
+                progress.publish(sandbox, transition=False)  # the page shows the queue position
                 if room > 0:
                     _send_dispatch()
                 return "queued"
@@ -321,7 +321,7 @@ def dispatch_queued() -> int:
         room = settings.SANDBOX_CAPACITY.get(tier, 0) - host_load(tier)
         if room <= 0:
             for waiting in Sandbox.objects.filter(tier=tier, state=State.REQUESTED, owner__isnull=False):
-                progress.publish(waiting)  # positions may have moved
+                progress.publish(waiting, transition=False)  # positions may have moved
             continue
         queued = _waiting(tier)[:room]
         for sandbox in queued:

@@ -78,9 +78,11 @@ def snapshot(sandbox: Sandbox) -> dict:
     return data
 
 
-def publish(sandbox: Sandbox) -> None:
+def publish(sandbox: Sandbox, transition: bool = True) -> None:
     """Push the sandbox's current snapshot to every page watching it. Best effort: a page that
-    misses an event still polls."""
+    misses an event still polls. Only a state transition (transition=True) also pokes the
+    learner's live grading and their class dashboard: a progress step, a queue position or a
+    longer idle deadline changes nothing there is to grade."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -89,7 +91,7 @@ def publish(sandbox: Sandbox) -> None:
                                         {"type": "sandbox.update", "sandbox": snapshot(sandbox)})
     except Exception:  # noqa: BLE001 - a page update must never fail the provisioning itself
         log.warning("could not publish progress of %s", sandbox.id, exc_info=True)
-    if sandbox.owner_id:
+    if transition and sandbox.owner_id:
         poke_learner(sandbox.owner_id)
 
 
@@ -99,4 +101,4 @@ def report(sandbox: Sandbox, step: str, percent: int, message: str) -> None:
     Sandbox.objects.filter(pk=sandbox.pk).update(step=step[:100], percent=percent,
                                                  message=message[:300])
     sandbox.step, sandbox.percent, sandbox.message = step, percent, message
-    publish(sandbox)
+    publish(sandbox, transition=False)

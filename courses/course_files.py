@@ -9,11 +9,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from courses import schema
 from courses.problems import Problem
-from courses.yaml_lines import LineDict, YamlError, load
+from courses.yaml_lines import LineDict, YamlError, check_documents, load
 
 FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
 
@@ -240,13 +238,9 @@ def load_lesson(path: Path, slug: str, default_tier: str) -> tuple[Lesson, list[
     for block in split_code_blocks(body, body_line):
         if block.lang in ("yaml", "yml"):
             try:
-                list(yaml.safe_load_all(block.text))
-            except yaml.MarkedYAMLError as exc:
-                mark = exc.problem_mark
-                line = block.line + 1 + (mark.line if mark else 0)
-                collector.add(line, f"YAML code block does not parse: {exc.problem}")
-            except yaml.YAMLError as exc:
-                collector.add(block.line, f"YAML code block does not parse: {exc}")
+                check_documents(block.text, first_line=block.line + 1)
+            except YamlError as exc:
+                collector.add(exc.line, f"YAML code block does not parse: {exc.problem}")
     return lesson, collector.problems
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from courses.importers.killercoda import Asset, ImportedCourse, ImportedLesson, VERIFY_TIMEOUT
+from courses.importers.model import Asset, ImportedCourse, ImportedLesson
 from courses.importers.slugs import slugify, unique
 
 
@@ -70,9 +70,22 @@ def course_yaml(course: ImportedCourse) -> str:
         if getattr(course, key):
             data[key] = getattr(course, key)
     data["tier"] = course.tier
+    if course.nodes:
+        data["nodes"] = [_node(node) for node in course.nodes]
+    if course.setup:
+        data["setup"] = course.setup
     data["lessons"] = [lesson.slug for lesson in course.lessons]
-    return (f"# Imported from the Killercoda scenario '{course.label}' by "
-            f"`manage.py import_killercoda`.\n" + dump_yaml(data))
+    origin = " ".join(course.origin.split())  # one comment line, whatever the importer wrote
+    return (f"# {origin}\n" if origin else "") + dump_yaml(data)
+
+
+def _node(node) -> dict:
+    data: dict = {"name": node.name, "role": node.role}
+    if node.labels:
+        data["labels"] = dict(node.labels)
+    if node.taints:
+        data["taints"] = [dict(taint) for taint in node.taints]
+    return data
 
 
 def lesson_markdown(lesson: ImportedLesson) -> str:
@@ -83,14 +96,17 @@ def lesson_markdown(lesson: ImportedLesson) -> str:
         front["setup"] = lesson.setup
     ex = lesson.exercise
     if ex:
-        front["exercises"] = [{
+        exercise = {
             "slug": ex.slug,
             "title": ex.title,
             "goal": ex.goal,
             "checks": [{"kind": "script", "id": "verify", "title": "The step's task is done",
-                        "script": ex.script, "timeout": VERIFY_TIMEOUT}],
-            "solution": {"commands": ex.commands, "explanation": ex.explanation},
-        }]
+                        "script": ex.script, "timeout": ex.timeout}],
+        }
+        if ex.hints:
+            exercise["hints"] = list(ex.hints)
+        exercise["solution"] = {"commands": ex.commands, "explanation": ex.explanation}
+        front["exercises"] = [exercise]
     return f"---\n{dump_yaml(front)}---\n\n{lesson.body.lstrip()}"
 
 

@@ -14,7 +14,7 @@ import yaml
 from django.core.management import call_command
 
 from courses.course_files import load_course, split_code_blocks, split_front_matter
-from courses.importers.markdown import INTERRUPT_COMMENT
+from courses.importers.killercoda.markers import INTERRUPT_COMMENT
 from tests.processes import child_env
 
 ROOT = Path(__file__).resolve().parents[2]

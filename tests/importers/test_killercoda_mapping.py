@@ -7,7 +7,7 @@ import pytest
 from courses.importers.killercoda import read_source
 from courses.importers.slugs import slugify, unique
 from courses.importers.writer import apply_chmod, dump_yaml, lesson_markdown
-from courses.importers.killercoda import ImportedExercise, ImportedLesson
+from courses.importers.model import ImportedExercise, ImportedLesson
 from courses.course_files import split_front_matter
 from courses.yaml_lines import load
 

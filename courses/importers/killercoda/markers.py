@@ -1,4 +1,4 @@
-"""Killercoda lesson Markdown to k8s-lab lesson Markdown.
+"""Killercoda's markers ({{exec}}, {{copy}}, {{TRAFFIC_HOST1_80}}, ...) as k8s-lab lesson Markdown.
 
 Killercoda writes an action right after a piece of code; here every code block already has a
 Copy button and a block whose info string is `bash run` gets "Run in terminal":

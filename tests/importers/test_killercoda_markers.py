@@ -1,6 +1,6 @@
-"""Killercoda markers to k8s-lab Markdown (courses.importers.markdown), one marker at a time."""
+"""Killercoda markers to k8s-lab Markdown (courses.importers.killercoda.markers), one marker at a time."""
 from courses.course_files import split_code_blocks
-from courses.importers.markdown import INTERRUPT_COMMENT, convert
+from courses.importers.killercoda.markers import INTERRUPT_COMMENT, convert
 from courses.rendering import render_markdown
 
 

@@ -1,10 +1,10 @@
 """Talking to a sandbox's Kubernetes API from the lab: a client per kubeconfig, with timeouts."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from sandboxes.backends.base import BackendError
+from sandboxes.polling import TimedOut, describe, poll
 
 REQUEST_TIMEOUT = 5
 
@@ -29,21 +29,8 @@ def readyz(client, timeout: float = REQUEST_TIMEOUT) -> bool:
 def wait_until(predicate, deadline: float, what: str, interval: float = 0.25, fatal=()):
     """Poll predicate until it returns something truthy or the monotonic deadline passes.
     Exceptions of the types in fatal end the wait at once; others mean "not yet"."""
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            result = predicate()
-            if result:
-                return result
-        except fatal:
-            raise
-        except Exception as exc:  # noqa: BLE001 - not ready yet; keep the last reason
-            last_error = exc
-        time.sleep(interval)
-    reason = f": {_short(last_error)}" if last_error else ""
-    raise BackendError(f"timed out waiting for {what}{reason}")
-
-
-def _short(exc: Exception) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) < 300 else text[:300] + "…"
+    try:
+        return poll(predicate, deadline, interval, fatal)
+    except TimedOut as timeout:
+        reason = f": {describe(timeout.last_error)}" if timeout.last_error else ""
+        raise BackendError(f"timed out waiting for {what}{reason}") from None

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (LabEnv, finish, free_port, log, login_session_key, machine, pct,  # noqa: E402
-                          summary_ms, wait_for)
+from bench.common import LabEnv, finish, log, login_session_key, machine, pct, summary_ms  # noqa: E402
+from bench.processes import free_port, start_web  # noqa: E402
 
 COURSE = "kubernetes-architecture"
 LESSONS = ["control-plane", "object-model", "kubectl", "namespaces"]
@@ -137,12 +137,7 @@ async def change_to_status(env: LabEnv, sandbox, user, kubectl: str, trials: int
     from asgiref.sync import sync_to_async
 
     port = free_port()
-    web = env.start("web", [sys.executable, "-m", "uvicorn", "lab.asgi:application", "--host",
-                            "127.0.0.1", "--port", str(port), "--ws", "websockets", "--lifespan",
-                            "off", "--no-access-log"])
-    import urllib.request
-    wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5),
-             60, "uvicorn", web)
+    start_web(env.start, port)
 
     key = await sync_to_async(login_session_key)(user)
     url = f"ws://127.0.0.1:{port}/ws/courses/{COURSE}/kubectl/grading/"

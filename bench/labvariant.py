@@ -1,7 +1,7 @@
 """The lab's ASGI application with changes made for an experiment only (bench/terminal.py
 --variant). The product is not changed: this module adjusts it in memory before serving.
 
-    uvicorn --app-dir bench labvariant:application
+    uvicorn bench.labvariant:application     (from the repository's root)
 
 Environment (all optional):
   BENCH_HIGH_WATER, BENCH_LOW_WATER, BENCH_READ_BURST  flow-control constants of

@@ -36,9 +36,11 @@ import time
 import traceback
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (LabEnv, finish, kill_pids, load, log, machine, mem_available_gib, pct,  # noqa: E402
-                    pids_matching, pss_kib, rss_kib, wait_for)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import LabEnv, finish, load, log, machine, pct  # noqa: E402
+from bench.processes import WaitFailed, start_worker, wait_for  # noqa: E402
+from bench.procfs import (cpu_seconds, kill_pids, mem_available_gib, pids_matching,  # noqa: E402
+                          pss_kib, rss_kib)
 
 now = time.perf_counter
 TARGETS = {"warm_claim_p95_s": 1.0, "cold_api_p50_s": 10.0, "concurrent_api_sandboxes": 30}
@@ -63,23 +65,13 @@ def cluster_memory(cluster_dir: Path) -> dict:
             "processes": len(pids), "rss_mib_by_process": names}
 
 
-def cpu_ticks(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    except OSError:
-        return 0
-
-
 def processes_cpu(needle: str, seconds: float = 10.0) -> dict:
     """CPU used by every process whose command line contains needle, over seconds: in cores."""
     pids = pids_matching(needle)
-    before = {pid: cpu_ticks(pid) for pid in pids}
+    before = {pid: cpu_seconds(pid) for pid in pids}
     time.sleep(seconds)
-    used = sum(max(0, cpu_ticks(pid) - ticks) for pid, ticks in before.items())
-    return {"cores": round(used / os.sysconf("SC_CLK_TCK") / seconds, 2), "processes": len(pids),
-            "seconds": seconds}
+    used = sum(max(0.0, cpu_seconds(pid) - cpu) for pid, cpu in before.items())
+    return {"cores": round(used / seconds, 2), "processes": len(pids), "seconds": seconds}
 
 
 def breakdown(runs: list[dict]) -> dict:
@@ -124,18 +116,12 @@ class Bench:
 
     # Processes -----------------------------------------------------------------------------
     def start_worker(self, **env):
-        from sandboxes.lifecycle import worker_queues
         if self.worker:
             self.worker.stop(60)
             self.env.services.remove(self.worker)
-        self.worker = self.env.start(
-            "worker", [sys.executable, "-m", "celery", "-A", "lab", "worker", "--loglevel", "INFO",
-                       "--concurrency", str(self.args.concurrency),
-                       "--hostname", f"bench-prov-{os.getpid()}@%h", "--queues", worker_queues()],
-            env={k: str(v) for k, v in env.items()})
-        from lab.celery import app
-        wait_for(lambda: app.control.ping(timeout=0.5, limit=1), 90, "the Celery worker",
-                 self.worker, 0.5)
+        self.worker = None  # until the new one answers: a failed start leaves no stopped handle
+        self.worker = start_worker(self.env.start, f"bench-prov-{os.getpid()}@%h",
+                                   self.args.concurrency, {k: str(v) for k, v in env.items()}, 90)
         time.sleep(3)  # its start-up jobs (reconcile, refill, dispatch) run first
 
     def user(self):
@@ -450,7 +436,7 @@ class Bench:
                 try:
                     wait_for(lambda: ready_pool() >= 1, 600, "a ready kind cluster in the pool",
                              interval=1)
-                except RuntimeError as exc:
+                except WaitFailed as exc:
                     notes.append(str(exc)[:300])
                     break
                 t0 = now()

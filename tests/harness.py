@@ -6,17 +6,11 @@ test run never touches a developer's running lab (or another test run's).
 """
 import os
 import shutil
-import socket
 from pathlib import Path
 
+from bench.processes import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 _data = ROOT / "var" / f"test-{os.getpid()}"
 shutil.rmtree(_data, ignore_errors=True)

@@ -8,9 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from sandboxes import lifecycle
+from sandboxes import lifecycle, tiers
 from sandboxes.access import get_sandbox_for
-from sandboxes.models import Tier
 from sandboxes.progress import snapshot
 
 
@@ -24,8 +23,8 @@ def _uuid_or_404(value: str) -> uuid.UUID:
 @login_required
 @require_POST
 def start(request):
-    tier = request.POST.get("tier", Tier.API)
-    if tier not in Tier.values:
+    tier = request.POST.get("tier", tiers.DEFAULT)
+    if tier not in tiers.REGISTRY:
         return JsonResponse({"error": f"Unknown tier {tier!r}."}, status=400)
     try:
         sandbox = lifecycle.start(request.user, tier, course=request.POST.get("course", "")[:100],

@@ -197,6 +197,10 @@ LAB_TIERS = env_list("LAB_TIERS", ["api"])
 # This machine's name among sandbox hosts: clusters live on the host that created them, and
 # that host's worker consumes its own queue (CELERY_QUEUE.<host>) for deleting them.
 LAB_HOST = env_str("LAB_HOST", os.uname().nodename)
+# This lab instance's id among the labs that may share one Docker host: the Docker networks of
+# its kind clusters carry it, and it lists (and so reconciles) only clusters that do. Generated
+# once into the data directory, like the secret key, unless set (it is not a secret).
+LAB_INSTANCE_ID = env_secret("LAB_INSTANCE_ID", generated_file=DATA_DIR / "instance_id")
 SANDBOX_DIR = DATA_DIR / "sandboxes"
 # A learner's cluster is deleted after this long without activity; they are warned first.
 SANDBOX_IDLE_TIMEOUT = env_int("SANDBOX_IDLE_TIMEOUT", 60 * 60, minimum=60)
@@ -228,6 +232,17 @@ TERMINAL_SESSION_TTL = env_int("TERMINAL_SESSION_TTL", 15 * 60, minimum=1)
 TERMINAL_RING_BYTES = env_int("TERMINAL_RING_BYTES", 1024 * 1024, minimum=256 * 1024)
 TERMINAL_MAX_PER_LEARNER = env_int("TERMINAL_MAX_PER_LEARNER", 4, minimum=1)
 TERMINAL_UID_BASE = env_int("TERMINAL_UID_BASE", 200000, minimum=1000)
+# Limits of each learner's jail (api tier), shared by their terminal's shell and every check and
+# setup script of their sandbox: tasks (processes and threads), memory (tmpfs included), CPU
+# weight against other jails and ceiling (percent of one core), the private /tmp and the home
+# (its own filesystem, sized when the sandbox's home is first made). Needs root and cgroup v1;
+# without them the lab logs that jails are unbounded.
+JAIL_PIDS_MAX = env_int("JAIL_PIDS_MAX", 512, minimum=32)
+JAIL_MEMORY_BYTES = env_int("JAIL_MEMORY_BYTES", 1024 * 1024 * 1024, minimum=64 * 1024 * 1024)
+JAIL_CPU_SHARES = env_int("JAIL_CPU_SHARES", 512, minimum=2)
+JAIL_CPU_PERCENT = env_int("JAIL_CPU_PERCENT", 100, minimum=1)
+JAIL_TMP_BYTES = env_int("JAIL_TMP_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024)
+JAIL_HOME_BYTES = env_int("JAIL_HOME_BYTES", 1024 * 1024 * 1024, minimum=32 * 1024 * 1024)
 # Live grading re-evaluates an open lesson's checks this often (seconds), and at once when the
 # learner runs a command.
 GRADING_INTERVAL = env_float("GRADING_INTERVAL", 1.0)

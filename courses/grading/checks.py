@@ -3,7 +3,9 @@ a learner can act on, what it found and what it expected."""
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from courses.course_files import Check
@@ -236,7 +238,46 @@ def _short(text, limit: int = 80) -> str:
 # two; the live panel grades every second. So a script's result is reused for a few seconds,
 # unless the learner ran a command since (what usually changes a script's answer) or pressed Check.
 SCRIPT_REUSE_SECONDS = 5.0
-_script_results: dict = {}
+# Enough for every learner of a busy host grading at once; past it the oldest result goes first.
+SCRIPT_RESULTS_MOST = 2000
+
+
+class RecentResults:
+    """Script results by (sandbox, script), each kept `seconds` at the most and no more than
+    `most` at once, so the cache does not grow with every sandbox and script the lab ever graded.
+    Grading runs in several threads at once (the consumers' thread pool): a lock guards it."""
+
+    def __init__(self, seconds: float, most: int):
+        self.seconds, self.most = seconds, most
+        self._entries: OrderedDict = OrderedDict()  # key -> (last command, stored at, result)
+        self._lock = threading.Lock()
+
+    def get(self, key, last_command):
+        """The result kept for key, if it is young enough and the learner's last command is
+        still last_command; None otherwise."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry and entry[0] == last_command and time.monotonic() - entry[1] < self.seconds:
+            return entry[2]
+        return None
+
+    def put(self, key, last_command, result) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (last_command, now, result)
+            # Oldest first: drop from the front what has expired, and what is over the cap.
+            while self._entries:
+                stored_at = next(iter(self._entries.values()))[1]
+                if len(self._entries) <= self.most and now - stored_at < self.seconds:
+                    break
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_script_results = RecentResults(SCRIPT_REUSE_SECONDS, SCRIPT_RESULTS_MOST)
 
 
 def _script(check: Check, ctx: Context) -> tuple[bool, str]:
@@ -244,12 +285,11 @@ def _script(check: Check, ctx: Context) -> tuple[bool, str]:
     timeout = spec.get("timeout") or DEFAULT_SCRIPT_TIMEOUT
     last_command = ctx.commands()[-1].pk if ctx.commands() else None
     key = (ctx.sandbox.pk, spec["script"])
-    cached = _script_results.get(key)
-    now = time.monotonic()
-    if not ctx.fresh and cached and cached[0] == last_command and now - cached[1] < SCRIPT_REUSE_SECONDS:
-        return cached[2]
+    cached = None if ctx.fresh else _script_results.get(key, last_command)
+    if cached:
+        return cached
     result = _run_script(spec, ctx, timeout)
-    _script_results[key] = (last_command, now, result)
+    _script_results.put(key, last_command, result)
     return result
 
 

@@ -21,7 +21,7 @@ def ensure_setup(sandbox, course: Course, lesson: Lesson) -> LessonSetup | None:
     if sandbox is None:
         return None
     assets = course.path / "assets"
-    if assets.is_dir() and sandbox.tier == "api":
+    if assets.is_dir():
         inspect.copy_into_home(sandbox, assets)
     if not lesson.setup.strip():
         return None

@@ -1,22 +1,23 @@
 """What grading may read of a learner's sandbox: objects in their cluster, the commands they ran,
-and the result of a check script run as the learner, confined. This is the
-public face of sandboxes/ for courses/; nothing else there is needed to grade."""
+and the result of a check script run as the learner, confined (on the api tier in their jail,
+sandboxes/jail/; on the full tier in their toolbox pod). This is the public face of sandboxes/
+for courses/; nothing else there is needed to grade."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
+import logging
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 
-from sandboxes import lifecycle
+from sandboxes import lifecycle, tiers
+from sandboxes.jail import homefiles, kubeconfig, scripts
+from sandboxes.jail.layout import JailLayout
 from sandboxes.models import CommandRecord, Sandbox
+
+log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 3
 
@@ -42,9 +43,28 @@ class ObjectQueryError(RuntimeError):
     """The question itself cannot be asked (an unknown kind, for instance)."""
 
 
+class ScriptRefused(ClusterUnreachable):
+    """The lab would not run a script for this sandbox as things are (the learner's kubeconfig
+    names an impossible namespace, their lab is out of processes); the message says why."""
+
+
 _clients: dict[str, tuple[float, object]] = {}
 _clients_lock = threading.Lock()
 _discovery: dict[tuple[str, str, str], tuple[str, bool]] = {}
+
+
+def _admin_config(sandbox: Sandbox) -> dict:
+    """The sandbox's admin kubeconfig (the lab's own file, never one a learner can edit), loaded
+    without anything in it that could run a program or read a file."""
+    path = sandbox.kubeconfig
+    if not path or not Path(path).exists():
+        raise ClusterUnreachable("Your cluster is not running. Start your lab to check this.")
+    try:
+        return kubeconfig.load_lab_file(Path(path))
+    except (kubeconfig.KubeconfigRefused, OSError) as exc:
+        log.error("sandbox %s: refusing its admin kubeconfig: %s", sandbox.id, exc)
+        raise ClusterUnreachable("The lab cannot use your cluster's credentials; "
+                                 "restart your lab.") from None
 
 
 def _client(sandbox: Sandbox):
@@ -59,7 +79,7 @@ def _client(sandbox: Sandbox):
         cached = _clients.get(path)
         if cached and cached[0] == mtime:
             return cached[1]
-        client = config.new_client_from_config(config_file=path)
+        client = config.new_client_from_config_dict(_admin_config(sandbox))
         _clients[path] = (mtime, client)
         return client
 
@@ -134,46 +154,24 @@ def commands(sandbox: Sandbox) -> list[CommandRecord]:
     return list(CommandRecord.objects.filter(sandbox=sandbox))
 
 
-def learner_kubeconfig(sandbox: Sandbox) -> Path | None:
-    """The kubeconfig the learner's kubectl uses (they may have changed its namespace)."""
-    from sandboxes.terminal.jail import JailLayout
-
-    path = JailLayout(lifecycle.sandbox_dir(sandbox), sandbox.id).kubeconfig
-    return path if path.exists() else None
+def _layout(sandbox: Sandbox) -> JailLayout:
+    return JailLayout(lifecycle.sandbox_dir(sandbox), sandbox.id)
 
 
 def run_script(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | None, str, str]:
-    """Run a check script with bash as the learner's unprivileged uid, with KUBECONFIG set to the
-    learner's own kubeconfig (their context and namespace, pointed at their API server) and the
-    working directory in their home, so a script can look at files they made. Returns (exit code,
-    or None on timeout, stdout, stderr)."""
-    from sandboxes.terminal.jail import JailLayout
-
-    if sandbox.tier == "full":
+    """Run a check or setup script with bash as the learner, confined, in their home, against
+    their cluster (in the namespace they switched to). Returns (exit code, or None on timeout,
+    stdout, stderr). On the api tier it runs in their jail with the lab's own kubeconfig: nothing
+    the learner can edit is interpreted outside their confinement."""
+    if tiers.get(sandbox.tier).real_containers:  # the learner works in their toolbox pod
         return _run_in_toolbox(sandbox, script, timeout)
-    layout = JailLayout(lifecycle.sandbox_dir(sandbox), sandbox.id)
-    kubeconfig = _script_kubeconfig(sandbox)
-    work = Path(tempfile.mkdtemp(prefix="k8slab-check-"))
+    admin = _admin_config(sandbox)
     try:
-        os.symlink(Path(settings.TOOLCHAIN_BIN) / "kubectl", work / "kubectl")
-        config_path = work / "kubeconfig"
-        config_path.write_text(kubeconfig)
-        os.chmod(config_path, 0o600)
-        as_root = os.geteuid() == 0
-        if as_root:
-            for path in (work, config_path):
-                os.chown(path, layout.uid, layout.gid)
-        home = layout.home if layout.home.is_dir() else work
-        env = {"PATH": f"{work}:/usr/local/bin:/usr/bin:/bin", "KUBECONFIG": str(config_path),
-               "HOME": str(home), "LANG": "C.UTF-8"}
-        process = subprocess.Popen(
-            ["bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-            cwd=home, stdin=subprocess.DEVNULL, start_new_session=True,
-            user=layout.uid if as_root else None, group=layout.gid if as_root else None,
-            extra_groups=[] if as_root else None)
-        return _finish(process, timeout)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        return scripts.run(_layout(sandbox), admin, script, timeout)
+    except kubeconfig.KubeconfigRefused as exc:
+        raise ScriptRefused(f"The check cannot read your namespace: {exc}.") from None
+    except scripts.ScriptRefused as exc:
+        raise ScriptRefused(str(exc)) from None
 
 
 def _run_in_toolbox(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | None, str, str]:
@@ -189,56 +187,14 @@ def _run_in_toolbox(sandbox: Sandbox, script: str, timeout: float) -> tuple[int 
             "bash", "-c", 'cd "$HOME" && exec bash -c "$0"', script]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, start_new_session=True)
-    return _finish(process, timeout)
-
-
-def _finish(process: subprocess.Popen, timeout: float) -> tuple[int | None, str, str]:
-    """A check script's (exit code, or None on timeout, stdout, stderr)."""
-    try:
-        out, err = process.communicate(timeout=timeout)
-        code = process.returncode
-    except subprocess.TimeoutExpired:
-        # The whole process group: a script's kubectl must not outlive its check.
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        code = None
-    return code, out.decode(errors="replace"), err.decode(errors="replace")
-
-
-def _script_kubeconfig(sandbox: Sandbox) -> str:
-    """The learner's kubeconfig (their context and namespace) aimed at the real API server
-    address, which the lab can reach directly (the jail's 127.0.0.1:6443 exists only inside)."""
-    if not sandbox.kubeconfig or not Path(sandbox.kubeconfig).exists():
-        raise ClusterUnreachable("Your cluster is not running. Start your lab to check this.")
-    admin = yaml.safe_load(Path(sandbox.kubeconfig).read_text())
-    learner_path = learner_kubeconfig(sandbox)
-    if learner_path is None:
-        return yaml.safe_dump(admin)
-    learner = yaml.safe_load(learner_path.read_text())
-    server = admin["clusters"][0]["cluster"]["server"]
-    for cluster in learner.get("clusters") or []:
-        cluster["cluster"]["server"] = server
-    return yaml.safe_dump(learner)
+    return scripts.collect(process, timeout)
 
 
 def copy_into_home(sandbox: Sandbox, source: Path) -> int:
     """Copy a folder's files into the learner's home (keeping paths and modes, never replacing
-    a file the learner already has), owned by the learner's uid. Returns how many were copied."""
-    from sandboxes.terminal.jail import JailLayout
-
-    layout = JailLayout(lifecycle.sandbox_dir(sandbox), sandbox.id)
-    layout.home.mkdir(parents=True, exist_ok=True)
-    copied = 0
-    for path in sorted(Path(source).rglob("*")):
-        if path.is_symlink() or not path.is_file():
-            continue
-        target = layout.home / path.relative_to(source)
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-        if os.geteuid() == 0:
-            for part in [target, *[p for p in target.parents if layout.home in p.parents or p == layout.home]]:
-                os.lchown(part, layout.uid, layout.gid)
-        copied += 1
-    return copied
+    a file the learner already has), written as the learner inside their jail, so a symlink of
+    theirs cannot send a file anywhere else. Returns how many were copied. (Not on a tier whose
+    shell is the toolbox pod: its home is in the cluster, and copying there is not built yet.)"""
+    if tiers.get(sandbox.tier).real_containers:
+        return 0
+    return homefiles.copy_tree(_layout(sandbox), Path(source))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from sandboxes import coordination, progress
 from sandboxes.backends import get_backend
+from sandboxes.jail.layout import JailLayout
 from sandboxes.models import (ACTIVE_STATES, CLUSTER_STATES, USABLE_STATES, Sandbox,
                               SandboxEvent, State)
 from sandboxes.names import is_lab_cluster
@@ -248,7 +248,7 @@ def _delete_cluster_quietly(sandbox: Sandbox) -> None:
 
 
 def _remove_files(sandbox: Sandbox) -> None:
-    shutil.rmtree(sandbox_dir(sandbox), ignore_errors=True)
+    JailLayout(sandbox_dir(sandbox), sandbox.id).remove()  # its processes and home mount too
 
 
 # Stopping -----------------------------------------------------------------------------------

@@ -1,20 +1,14 @@
-"""Forwards connections from a jail's unix socket to one API server, and nowhere else."""
+"""A jail's only way out: connections to a unix socket (bind-mounted into the jail, where socat
+listens on 127.0.0.1:6443) forwarded to one API server, and nowhere else. The terminal's proxy
+runs on the web process's event loop for the life of the shell; a script's runs in a thread of
+its own for the life of the script."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import threading
 from pathlib import Path
-
-import yaml
-
-
-def api_endpoint(kubeconfig: Path) -> tuple[str, int]:
-    config = yaml.safe_load(Path(kubeconfig).read_text())
-    server = config["clusters"][0]["cluster"]["server"]
-    hostport = server.split("://", 1)[1].split("/", 1)[0]
-    host, _, port = hostport.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 class ApiProxy:
@@ -75,3 +69,60 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     finally:
         with contextlib.suppress(Exception):
             writer.write_eof()
+
+
+class ThreadedApiProxy:
+    """An ApiProxy on an event loop in a thread of its own, for synchronous callers (a check
+    script run from a worker or a grading thread). Use as a context manager: the socket exists
+    inside the with block only."""
+
+    def __init__(self, socket_path: Path, target: tuple[str, int], owner_uid: int | None):
+        self.proxy = ApiProxy(socket_path, target, owner_uid)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: asyncio.Event | None = None
+
+    def __enter__(self) -> "ThreadedApiProxy":
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        async def serve():
+            self._stop = asyncio.Event()
+            try:
+                await self.proxy.start()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                failure.append(exc)
+                started.set()
+                return
+            started.set()
+            await self._stop.wait()
+            await self.proxy.close()
+            # Connections the jail left open end with it; none outlives the loop.
+            others = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        def main():
+            self._loop = asyncio.new_event_loop()
+            try:
+                self._loop.run_until_complete(serve())
+            finally:
+                self._loop.close()
+
+        self._thread = threading.Thread(target=main, name="jail-api-proxy", daemon=True)
+        self._thread.start()
+        if not started.wait(10):
+            self.__exit__(None, None, None)
+            raise TimeoutError("the jail's API forwarder did not start within 10 s")
+        if failure:
+            self._thread.join(5)
+            raise failure[0]
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop ended already
+                self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(10)

@@ -10,7 +10,6 @@ import fcntl
 import logging
 import os
 import pty
-import signal
 import struct
 import subprocess
 import termios
@@ -21,9 +20,10 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from sandboxes import commands, lifecycle
+from sandboxes.jail import bwrap, homefiles, kubeconfig, limits
+from sandboxes.jail.apiproxy import ApiProxy
+from sandboxes.jail.layout import JailLayout, running_as_root
 from sandboxes.models import Sandbox
-from sandboxes.terminal import jail
-from sandboxes.terminal.apiproxy import ApiProxy, api_endpoint
 from sandboxes.terminal.session import TerminalSession
 
 log = logging.getLogger(__name__)
@@ -64,40 +64,37 @@ async def close_all() -> None:
         await session.close("server stopping")
 
 
-def _child_setup(uid: int | None, gid: int | None):
-    def setup():
-        # An ignored SIGINT survives exec (the lab may run under nohup or as a background job):
-        # without this, Ctrl-C would do nothing in the learner's shell.
-        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM, signal.SIGHUP,
-                    signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-    return setup
+def _prepare(layout: JailLayout, admin: dict) -> None:
+    """The jail's files, and the learner's own kubeconfig and bashrc the first time (written as
+    the learner: never through a symlink of theirs; never replacing what they changed)."""
+    layout.ensure()
+    homefiles.write_files(layout, [
+        (".kube/config", kubeconfig.for_jail(admin).encode(), 0o600),
+        (".bashrc", b"# Your own settings go here; the lab's are in /etc/lab/bashrc.\n", 0o644)])
 
 
 async def _start_local(sandbox: Sandbox, cols: int, rows: int) -> TerminalSession:
-    layout = jail.JailLayout(lifecycle.sandbox_dir(sandbox), sandbox.id)
-    admin_kubeconfig = Path(sandbox.kubeconfig)
-    await asyncio.to_thread(layout.prepare, admin_kubeconfig)
-    proxy = ApiProxy(layout.api_socket, api_endpoint(admin_kubeconfig),
-                     layout.uid if os.geteuid() == 0 else None)
+    layout = JailLayout(lifecycle.sandbox_dir(sandbox), sandbox.id)
+    admin = await asyncio.to_thread(kubeconfig.load_lab_file, Path(sandbox.kubeconfig))
+    await asyncio.to_thread(_prepare, layout, admin)
+    as_root = running_as_root()
+    proxy = ApiProxy(layout.api_socket, kubeconfig.api_endpoint(admin), layout.uid if as_root else None)
     await proxy.start()
+    # The shell and all it starts stay in this run's cgroups (the sandbox's limits) until the
+    # session ends, when whatever is left of it is killed and the groups removed.
+    run = await asyncio.to_thread(limits.Run, layout.sandbox_id, "shell")
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    as_root = os.geteuid() == 0
     try:
         process = subprocess.Popen(
-            jail.command(layout, cols, rows, sandbox.tier), stdin=slave, stdout=slave, stderr=slave,
-            start_new_session=True, close_fds=True, env={"PATH": "/usr/bin:/bin"},
-            preexec_fn=_child_setup(layout.uid if as_root else None, layout.gid if as_root else None))
+            bwrap.shell_argv(layout, cols, rows, sandbox.tier), stdin=slave, stdout=slave,
+            stderr=slave, start_new_session=True, close_fds=True, env={"PATH": "/usr/bin:/bin"},
+            preexec_fn=limits.child_setup(run, layout.uid if as_root else None,
+                                          layout.gid if as_root else None, tty=True))
     except Exception:
         os.close(master)
         await proxy.close()
+        await asyncio.to_thread(run.finish)
         raise
     finally:
         os.close(slave)
@@ -124,6 +121,7 @@ async def _start_local(sandbox: Sandbox, cols: int, rows: int) -> TerminalSessio
                               settings.TERMINAL_SESSION_TTL, on_command=on_command,
                               on_input=on_input, on_end=on_end)
     session.add_cleanup(proxy.close)
+    session.add_cleanup(lambda: asyncio.to_thread(run.finish))
     session.process = process
     session.size = (cols, rows)
     session.start(process.pid, master)

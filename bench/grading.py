@@ -142,7 +142,7 @@ async def change_to_status(env: LabEnv, sandbox, user, kubectl: str, trials: int
     key = await sync_to_async(login_session_key)(user)
     url = f"ws://127.0.0.1:{port}/ws/courses/{COURSE}/kubectl/grading/"
     delays, apply_seconds = [], []
-    async with websockets.connect(url, origin="http://127.0.0.1",
+    async with websockets.connect(url, origin=f"http://127.0.0.1:{port}",
                                   additional_headers={"Cookie": f"sessionid={key}"}) as ws:
         async def until(passed: bool, timeout=60.0):
             deadline = time.monotonic() + timeout

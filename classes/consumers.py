@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from sandboxes.progress import learner_group
+from sandboxes.refusals import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, refuse
 
 # Many learners ticking at once become one "changed" per this many seconds.
 COALESCE_SECONDS = 0.5
@@ -38,9 +39,13 @@ class ClassDashboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await refuse(self, CLOSE_UNAUTHENTICATED)
+            return
         members = await sync_to_async(self._members)(user, self.scope["url_route"]["kwargs"]["cohort_id"])
         if members is None:
-            await self.close(code=4403)
+            # The same answer for "no such class" and "not your class": nothing leaks.
+            await refuse(self, CLOSE_FORBIDDEN)
             return
         cohort_id = self.scope["url_route"]["kwargs"]["cohort_id"]
         self.groups_joined = [class_group(cohort_id), *(learner_group(pk) for pk in members)]
@@ -55,7 +60,7 @@ class ClassDashboardConsumer(AsyncJsonWebsocketConsumer):
         from classes.policy import visible_cohorts
         from lab.roles import is_instructor
 
-        if user is None or not user.is_authenticated or not is_instructor(user):
+        if not is_instructor(user):
             return None
         cohort = visible_cohorts(user).filter(pk=cohort_id).first()
         if cohort is None:

@@ -14,6 +14,7 @@ from courses.exercise_views import lesson_status_payload
 from courses.grading.engine import grade_lesson, remember, sandbox_for
 from courses.setup import ensure_setup
 from sandboxes.progress import learner_group
+from sandboxes.refusals import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, refuse
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,15 @@ class GradingConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         kwargs = self.scope["url_route"]["kwargs"]
+        if user is None or not user.is_authenticated:
+            await refuse(self, CLOSE_UNAUTHENTICATED)
+            return
         course = await sync_to_async(get_course)(kwargs["course_slug"])
         lesson = course.lesson(kwargs["lesson_slug"]) if course else None
-        if user is None or not user.is_authenticated or lesson is None or not lesson.exercises:
-            await self.close(code=4403)
+        if lesson is None or not lesson.exercises:
+            # Courses are public: saying that this lesson has nothing to grade leaks nothing.
+            await refuse(self, CLOSE_NOT_FOUND, "This lesson has no exercises to check (any more). "
+                                                "Reload the page.")
             return
         self.user, self.course, self.lesson = user, course, lesson
         self.poke = asyncio.Event()

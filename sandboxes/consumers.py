@@ -9,21 +9,25 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from sandboxes.access import can_watch
 from sandboxes.models import Sandbox
 from sandboxes.progress import group_name, snapshot
+from sandboxes.refusals import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, refuse
 
 
 class SandboxEventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         self.group = None
+        if user is None or not user.is_authenticated:
+            await refuse(self, CLOSE_UNAUTHENTICATED)
+            return
         try:
             sandbox_id = uuid.UUID(self.scope["url_route"]["kwargs"]["sandbox_id"])
         except ValueError:
-            await self.close(code=4404)
+            await refuse(self, CLOSE_NOT_FOUND)
             return
         state = await self._visible_snapshot(user, sandbox_id)
         if state is None:
             # The same answer for "does not exist" and "not yours": nothing leaks.
-            await self.close(code=4403)
+            await refuse(self, CLOSE_FORBIDDEN)
             return
         self.group = group_name(sandbox_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -44,8 +48,6 @@ class SandboxEventsConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _visible_snapshot(self, user, sandbox_id):
-        if user is None or not user.is_authenticated:
-            return None
         sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
         if sandbox is None or not can_watch(user, sandbox):
             return None

@@ -18,6 +18,8 @@ from django.conf import settings
 from sandboxes.access import can_drive, can_watch
 from sandboxes.models import Sandbox
 from sandboxes.progress import group_name
+from sandboxes.refusals import (CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_NOT_RUNNING, CLOSE_PROTOCOL,
+                                CLOSE_TOO_MANY, CLOSE_UNAUTHENTICATED, refuse)
 from sandboxes.terminal import registry
 
 log = logging.getLogger(__name__)
@@ -26,13 +28,6 @@ MAX_INPUT_FRAME = 64 * 1024
 MAX_CONTROL_FRAME = 4096
 MAX_BAD_MESSAGES = 20
 MAX_COLS, MAX_ROWS = 1000, 500
-
-# Close codes (4000-4999 are the application's own): the page shows a message for each.
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_RUNNING = 4409
-CLOSE_TOO_MANY = 4429
-CLOSE_PROTOCOL = 4400
 
 
 class TerminalConsumer(AsyncWebsocketConsumer):
@@ -44,17 +39,18 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         self.bad_messages = 0
         self.told_read_only = False
         user = self.scope.get("user")
+        # Refusals are accepted first and closed with a code and a message the page shows.
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await refuse(self, CLOSE_UNAUTHENTICATED)
             return
         try:
             sandbox_id = uuid.UUID(self.scope["url_route"]["kwargs"]["sandbox_id"])
         except ValueError:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await refuse(self, CLOSE_NOT_FOUND)
             return
         sandbox, drive, watch = await self._load(user, sandbox_id)
         if sandbox is None or not watch:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await refuse(self, CLOSE_FORBIDDEN)
             return
         query = parse_qs(self.scope.get("query_string", b"").decode())
         cols = _bounded(query.get("cols", ["80"])[0], 1, MAX_COLS, 80)
@@ -156,8 +152,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         await self._send_json({"type": "error", "message": message})
 
     async def _refuse(self, code: int, message: str):
-        await self._error(message)
-        await self.close(code=code)
+        await refuse(self, code, message, accepted=True)
 
     async def _send_json(self, data: dict):
         await self.send(text_data=json.dumps(data))

@@ -27,9 +27,12 @@ class ExercisePanel {
     socket.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "status") this.render(data);
+      if (data.type === "error") this.root.querySelector('[data-bind="live"]').textContent = data.message;
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       this.socket = null;
+      // 4400-4499: refused, and its error message is shown; asking again would be refused again.
+      if (event.code >= 4400 && event.code < 4500) return;
       if (!this.pollTimer) this.pollTimer = setInterval(() => this.poll(), 2000);
       setTimeout(() => { if (!this.socket) this.connect(); }, 5000);
     };

@@ -120,10 +120,14 @@ class LabPanel {
     socket.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "sandbox") this.render(data.sandbox);
+      if (data.type === "error") this.error(data.message);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      // 4400-4499: refused (not logged in, not yours, no such lab); its error message is shown
+      // and asking again would only be refused again.
+      if (event.code >= 4400 && event.code < 4500) return;
       // Fall back to polling; try the socket again later if it had worked before.
       this.startPolling(id);
       if (opened) setTimeout(() => { if (this.root.dataset.sandbox === id && !this.socket) this.connect(id); }, 5000);

@@ -8,8 +8,8 @@ const panel = document.getElementById("terminal");
 const ACK_EVERY = 64 * 1024;
 const ACK_IDLE_MS = 100;
 const PING_MS = 25000;
-// The server refused for a reason that retrying will not fix.
-const FINAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4409, 4429]);
+// The server refused for a reason that retrying will not fix (its "error" message says which).
+const FINAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4404, 4409, 4429]);
 
 class LabTerminal {
   constructor(root) {

@@ -10,6 +10,7 @@ from courses.catalog import get_course
 from courses.grading.engine import remember
 from courses.grading.results import ExerciseResult
 from lab.asgi import application
+from tests.sockets import refusal
 from tests.terminal.wsclient import session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -63,12 +64,12 @@ async def test_nobody_but_the_classes_instructor_may_listen(instructor, owner, d
         return user
 
     for user in (owner, await another_instructor()):
-        communicator, connected, code = await _open(user, cohort.pk)
-        assert not connected and code == 4403
+        communicator, _, _ = await _open(user, cohort.pk)
+        assert (await refusal(communicator))[0] == 4403
     communicator, connected, _ = await _open(instructor, cohort.pk, origin=b"http://evil.example")
-    assert not connected
-    communicator, connected, code = await _open(instructor, 999999)
-    assert not connected and code == 4403
+    assert not connected  # refused at the handshake
+    communicator, _, _ = await _open(instructor, 999999)
+    assert (await refusal(communicator))[0] == 4403
 
 
 async def test_a_learner_who_joins_later_is_followed_too(instructor, owner, client):

@@ -8,6 +8,7 @@ from channels.testing import WebsocketCommunicator
 
 from lab.asgi import application
 from tests.sandboxes.helpers import kubectl
+from tests.sockets import refusal
 from tests.terminal.wsclient import session_cookie
 
 pytestmark = [pytest.mark.cluster, pytest.mark.asyncio]
@@ -94,5 +95,5 @@ async def test_a_check_that_raises_does_not_end_the_loop(owner, ready_sandbox, m
 async def test_strangers_get_no_grading_socket(ready_sandbox):
     communicator = WebsocketCommunicator(application, "/ws/courses/kubernetes-architecture/control-plane/grading/",
                                          headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
-    connected, _ = await communicator.connect(timeout=10)
-    assert not connected
+    await communicator.connect(timeout=10)
+    assert (await refusal(communicator))[0] == 4401

@@ -9,6 +9,7 @@ from django.utils import timezone
 from lab.asgi import application
 from sandboxes.models import Sandbox, State
 from sandboxes.progress import publish
+from tests.sockets import refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,9 +100,9 @@ async def test_progress_reaches_the_owners_page_live(owner, sandbox):
 
 @pytest.mark.asyncio
 async def test_the_events_socket_refuses_strangers_and_foreign_origins(owner, other, sandbox):
-    _, connected, _ = await _connect(other, sandbox.id)
-    assert not connected
-    _, connected, _ = await _connect(None, sandbox.id)
-    assert not connected
+    communicator, _, _ = await _connect(other, sandbox.id)
+    assert (await refusal(communicator))[0] == 4403
+    communicator, _, _ = await _connect(None, sandbox.id)
+    assert (await refusal(communicator))[0] == 4401
     _, connected, _ = await _connect(owner, sandbox.id, origin="https://evil.example")
-    assert not connected
+    assert not connected  # refused at the handshake

@@ -34,6 +34,14 @@ class Term:
         connected, code = await communicator.connect(timeout=20)
         term = cls(communicator)
         term.connected, term.close_code = connected, code
+        if connected:
+            # A refusal is accepted, sends an error and closes (sandboxes/refusals.py); a shell
+            # sends hello first. Either first message stays in term.control for the test.
+            try:
+                if (await term.next(20)).get("type") == "error":
+                    await term.next(5)
+            except ConnectionError:
+                term.connected = False
         return term
 
     async def next(self, timeout=10.0):

@@ -16,6 +16,10 @@ class ExercisePanel {
     this.pollTimer = null;
     root.addEventListener("click", (event) => this.onClick(event));
     root.addEventListener("submit", (event) => this.onSubmit(event));
+    // A new terminal command or a lab state change re-grades at once on the server; the page
+    // can also ask after it did something itself. Added once here, not in connect(): every
+    // reconnect would add another listener, and each would send its own refresh.
+    document.addEventListener("sandbox:update", () => this.refresh());
     this.connect();
   }
 
@@ -36,9 +40,6 @@ class ExercisePanel {
       if (!this.pollTimer) this.pollTimer = setInterval(() => this.poll(), 2000);
       setTimeout(() => { if (!this.socket) this.connect(); }, 5000);
     };
-    // A new terminal command or a lab state change re-grades at once on the server; the page
-    // can also ask after it did something itself.
-    document.addEventListener("sandbox:update", () => this.refresh());
   }
 
   refresh() {

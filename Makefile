@@ -89,13 +89,25 @@ full-tier-docker:
 full-tier-images:
 	@bash toolchain/node-image/build.sh
 
-# ---- benchmarks: the web terminal beside its peers, and provisioning (see BENCHMARKS.md) -----
+# ---- benchmarks: the web terminal beside its peers, provisioning, grading (see BENCHMARKS.md) --
 # Each prints one JSON document and keeps a copy in bench/results/<name>-<date>.json.
-.PHONY: bench bench-terminal bench-provision
-bench: bench-terminal bench-provision
+.PHONY: bench bench-terminal bench-provision bench-grading
+bench: bench-terminal bench-provision bench-grading
 
 bench-terminal: setup
 	$(PY) bench/terminal.py --save
 
 bench-provision: setup
 	$(PY) bench/provision.py --save
+
+bench-grading: setup
+	$(PY) bench/grading.py
+
+# ---- the README's pictures ----------------------------------------------------------------------
+# A test run writes its screenshots to test-artifacts/ (ignored by git); this refreshes the ones
+# in docs/screenshots/ on purpose, by running the browser tests that take them.
+SCREENSHOT_TESTS := tests/test_browser_course.py tests/test_browser_dashboard.py \
+	tests/test_browser_terminal.py tests/test_browser_full_tier.py
+.PHONY: screenshots
+screenshots: setup system-deps-test static full-tier-if-possible
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest $(SCREENSHOT_TESTS)

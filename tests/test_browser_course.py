@@ -1,13 +1,10 @@
 """A learner's first visit, in a real browser: sign up, open the course, read every lesson."""
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 
 from tests.browser import browser_page, sign_up
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser]
-SCREENSHOT = Path(settings.BASE_DIR) / "docs" / "screenshots" / "lesson.png"
 
 
 def test_a_learner_signs_up_and_walks_through_every_lesson(lab_url, password):
@@ -18,7 +15,7 @@ def test_a_learner_signs_up_and_walks_through_every_lesson(lab_url, password):
         page.wait_for_url("**/courses/kubernetes-architecture/")
         assert page.locator(".lesson-row").count() == 7
         page.click("text=Start the course")
-        titles = []
+        titles, picture = [], None
         for number in range(1, 8):
             page.wait_for_selector("#lesson-title")
             titles.append(page.locator("#lesson-title").inner_text())
@@ -27,8 +24,7 @@ def test_a_learner_signs_up_and_walks_through_every_lesson(lab_url, password):
             if titles[-1].startswith("The Kubernetes Object Model") or number == 4:
                 page.locator(".lesson-body h2").nth(1).scroll_into_view_if_needed()
                 page.evaluate("document.querySelector('.lesson-pane').scrollTop = 0")
-                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(SCREENSHOT))
+                picture = screenshot(page, "lesson.png")
             # Keyboard users move on with Alt+Right, like the button.
             if number % 2:
                 page.keyboard.press("Alt+ArrowRight")
@@ -39,7 +35,7 @@ def test_a_learner_signs_up_and_walks_through_every_lesson(lab_url, password):
         assert "7 of 7 lessons finished" in page.content()
         assert page.locator(".lesson-row.done").count() == 7
     assert len(titles) == 7 and len(set(titles)) == 7
-    assert SCREENSHOT.stat().st_size > 20000
+    assert picture is not None and picture.stat().st_size > 20000
 
 
 def test_the_copy_button_copies_the_code(lab_url, owner, password):

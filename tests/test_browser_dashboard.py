@@ -3,6 +3,7 @@ dashboard shows it live."""
 import pytest
 
 from tests.browser import browser_pages, log_in
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser]
 
@@ -37,8 +38,7 @@ def test_an_instructor_watches_a_real_class_fill_in(lab_url, instructor, owner, 
         row = teacher.locator('[data-bind="matrix"] tr', has_text="alice")
         assert teacher.locator('[data-bind="learner-count"]').inner_text() == "1 learner"
         assert "1/9" in row.inner_text()
-        from django.conf import settings
-        teacher.screenshot(path=str(settings.BASE_DIR / "docs" / "screenshots" / "dashboard.png"))
+        screenshot(teacher, "dashboard.png")
         with teacher.expect_download() as download:
             teacher.click("text=Export CSV")
         assert "control-plane-quiz,yes" in open(download.value.path()).read()

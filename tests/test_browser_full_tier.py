@@ -9,10 +9,10 @@ from sandboxes.backends import get_backend
 from tests import harness
 from tests.browser import browser_page, log_in, type_in_terminal, wait_terminal
 from tests.processes import start_web
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.cluster]
 LESSON = "/courses/kubernetes-architecture/worker-nodes/"
-SCREENSHOT = settings.BASE_DIR / "docs" / "screenshots" / "full-tier.png"
 
 
 @pytest.fixture
@@ -69,4 +69,4 @@ def test_a_learner_switches_to_a_full_cluster_and_reads_a_real_pods_log(full_tie
         logs.locator('[data-check="listening"] button[type=submit]').click()
         logs.locator('[data-bind="done"]').wait_for(state="visible", timeout=30000)
         logs.scroll_into_view_if_needed()
-        page.screenshot(path=str(SCREENSHOT))
+        screenshot(page, "full-tier.png")

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from tests.browser import (browser_page, browser_pages, log_in, terminal_text, type_in_terminal, wait_terminal)
+from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.cluster]
 LESSON = "/courses/kubernetes-architecture/control-plane/"
@@ -35,8 +36,7 @@ def test_a_learner_types_kubectl_and_sees_their_node(started_lab, owner, passwor
         # "Run in terminal" types a lesson's command for the learner.
         page.locator(".code-run:not([disabled])").first.click()
         wait_terminal(page, "Kubernetes control plane is running at")
-        from django.conf import settings
-        page.screenshot(path=str(settings.BASE_DIR / "docs" / "screenshots" / "terminal.png"))
+        screenshot(page, "terminal.png")
         # Nothing of the lab is visible from inside the shell.
         type_in_terminal(page, "cat /work/main/var/secret_key; ls /work/main\n")
         wait_terminal(page, "ls: cannot access '/work/main'")
@@ -135,5 +135,4 @@ def test_a_check_ticks_by_itself_after_a_command_in_the_terminal(started_lab, ow
         quiz.locator('form[data-check="source-of-truth"] input[value="etcd"]').check()
         quiz.locator('form[data-check="source-of-truth"] button').click()
         page.wait_for_selector('[data-check="source-of-truth"][data-state="pass"]')
-        from django.conf import settings
-        page.screenshot(path=str(settings.BASE_DIR / "docs" / "screenshots" / "exercises.png"))
+        screenshot(page, "exercises.png")

@@ -87,4 +87,8 @@ function connect() {
 if (root) {
   poll(POLL_MS);
   connect();
+  // The join link is selected whole when focused, ready to copy.
+  for (const input of root.querySelectorAll("[data-select-on-focus]")) {
+    input.addEventListener("focus", () => input.select());
+  }
 }

@@ -6,13 +6,15 @@ from pathlib import Path
 import dj_database_url
 
 from lab.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from lab.private_files import prepare_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # All state the lab writes (database, secret key, kubeconfigs, cluster work dirs, terminal homes)
-# lives under one data directory, ignored by git.
+# lives under one data directory, ignored by git: other uids may pass through it (the learner's
+# jail does) but not list it, and what is secret in it is 0600/0700 (lab/private_files.py).
 DATA_DIR = Path(env_str("LAB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+prepare_data_dir(DATA_DIR)
 
 SECRET_KEY = env_secret("SECRET_KEY", generated_file=DATA_DIR / "secret_key")
 DEBUG = env_bool("DEBUG", False)

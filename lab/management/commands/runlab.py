@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,8 +21,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from lab import processes
 from lab.env import env_int, env_str
-from sandboxes.lifecycle import worker_queues
 
 STOP_GRACE_SECONDS = 15
 
@@ -46,20 +45,8 @@ class Command(BaseCommand):
             if not no_migrate:
                 call_command("migrate", interactive=False, verbosity=0)
             self._offer_full_tier()
-            python = sys.executable
-            self._spawn("web", [python, "-m", "uvicorn", "lab.asgi:application", "--host", host,
-                                "--port", str(port), "--ws", "websockets", "--lifespan", "off",
-                                # Terminal output gains little from compression on a LAN and
-                                # costs CPU and latency (BENCHMARKS.md).
-                                "--ws-per-message-deflate", "false",
-                                "--no-access-log" if not settings.DEBUG else "--access-log",
-                                "--timeout-graceful-shutdown", "5"])
-            self._spawn("worker", [python, "-m", "celery", "-A", "lab", "worker", "--loglevel",
-                                   "INFO", "--concurrency", str(env_int("WORKER_CONCURRENCY", 4, 1)),
-                                   "--hostname", f"worker@{os.uname().nodename}",
-                                   "--queues", worker_queues()])
-            self._spawn("beat", [python, "-m", "celery", "-A", "lab", "beat", "--loglevel", "INFO",
-                                 "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME])
+            for role in processes.ROLES:
+                self._spawn(role, processes.argv(role, host=host, port=port))
             self.stdout.write(self.style.SUCCESS(
                 f"k8s-lab is starting on http://{host}:{port}/ (Ctrl-C stops everything)"))
             self._watch()

@@ -14,7 +14,8 @@ import subprocess
 import termios
 import time
 
-from bench.common import ROOT, log
+from bench.common import log
+from bench.processes import ROOT
 
 BASHRC = ROOT / "images" / "toolbox" / "bashrc"
 SHELL = ["bash", "--rcfile", str(BASHRC), "-i"]

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import ROOT, LabEnv, log, login_session_key
-from bench.processes import free_port, http_answers, start_web, tcp_answers, wait_for
+from bench.common import LabEnv, log, login_session_key
+from bench.processes import ROOT, free_port, http_answers, start_web, tcp_answers, wait_for
 from bench.terminal.clients import SHELL, LabClient, RawClient, TerminadoClient, WettyClient, now
 
 WETTY_VERSION = "3.2.0"

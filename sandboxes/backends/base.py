@@ -5,17 +5,14 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Callable
 
+from sandboxes.backends.errors import BackendError
+from sandboxes.backends.kubeapi import api_client, readyz
+
 # progress(step, percent, message): what the learner's progress bar shows.
 Progress = Callable[[str, int, str], None]
-
-
-class BackendError(RuntimeError):
-    """A backend could not do what was asked; the message is fit to show an operator.
-    permanent=True says that trying again cannot help (a missing binary, a bad setting)."""
-
-    def __init__(self, message: str, permanent: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
+# One health probe of a learner's API server: long enough for a busy machine, short enough that
+# probing every ready cluster in turn stays quick.
+PROBE_TIMEOUT = 3
 
 
 class Backend(ABC):
@@ -42,6 +39,20 @@ class Backend(ABC):
     @abstractmethod
     def kubeconfig(self, cluster: str) -> Path:
         """Where the cluster's kubeconfig is (it may not exist yet)."""
+
+    def answers(self, cluster: str) -> bool:
+        """Does the cluster's API server answer /readyz right now? Anything but a 200 (no
+        kubeconfig, a refused connection, a timeout) is no: to the learner it is the same."""
+        kubeconfig = self.kubeconfig(cluster)
+        try:
+            return kubeconfig.is_file() and readyz(api_client(kubeconfig), timeout=PROBE_TIMEOUT)
+        except Exception:  # noqa: BLE001 - any failure to answer is the answer
+            return False
+
+    def restart(self, cluster: str) -> None:
+        """Start again what of the cluster has stopped, keeping what is stored in it. Raises
+        BackendError if it cannot; a backend whose tool cannot restart keeps this default."""
+        raise BackendError(f"the {self.name} backend cannot restart a cluster", permanent=True)
 
     def memory_bytes(self, cluster: str) -> int | None:
         """Memory the cluster uses now (resident), if the backend can tell."""

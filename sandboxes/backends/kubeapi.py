@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sandboxes.backends.base import BackendError
+from sandboxes.backends.errors import BackendError
 from sandboxes.polling import TimedOut, describe, poll
 
 REQUEST_TIMEOUT = 5

@@ -6,6 +6,8 @@ from __future__ import annotations
 import fcntl
 import os
 import random
+import shutil
+import signal
 import socket
 import time
 from contextlib import contextmanager
@@ -24,6 +26,9 @@ PORT_RANGE = (20000, 31999)  # below the kernel's ephemeral range (32768+) and k
 REQUIRED_BINARIES = ("kwokctl", "kwok", "kube-apiserver", "kube-controller-manager",
                      "kube-scheduler", "etcd", "etcdctl", "etcdutl", "kubectl")
 NODE_NAME = "worker-1"
+# kwokctl start forks what has died and then waits (up to two minutes by default) for the API
+# server to serve; a restart that has not served by this time will not.
+RESTART_TIMEOUT = 45
 
 
 class KwokBackend(Backend):
@@ -108,7 +113,7 @@ class KwokBackend(Backend):
         except ToolError as exc:
             raise BackendError(str(exc), permanent=True) from None
         kubeconfig = self.kubeconfig(cluster)
-        if not (kubeconfig.exists() and self._answers(kubeconfig)):
+        if not self.answers(cluster):
             progress("queue", 5, "Waiting for a turn to start the control plane")
             # kwokctl picks free ports by scanning down from 32767; two creates at once pick the
             # same ones. Only one create per host binds its ports at a time (a few seconds). The
@@ -144,32 +149,63 @@ class KwokBackend(Backend):
         return kubeconfig
 
     def delete(self, cluster: str) -> None:
-        if not self.cluster_dir(cluster).exists():
-            return
-        try:
-            run([tool_path("kwokctl"), "delete", "cluster", "--name", cluster,
-                 "--kubeconfig", str(self.cluster_dir(cluster) / "unused-kubeconfig")],
-                timeout=60, env=self._env())
-        except ToolError as exc:
-            raise BackendError(f"kwokctl could not delete {cluster}: {exc}") from None
+        if self.cluster_dir(cluster).exists():
+            try:
+                run([tool_path("kwokctl"), "delete", "cluster", "--name", cluster,
+                     "--kubeconfig", str(self.cluster_dir(cluster) / "unused-kubeconfig")],
+                    timeout=60, env=self._env())
+            except ToolError as exc:
+                raise BackendError(f"kwokctl could not delete {cluster}: {exc}") from None
+        # kwokctl stops nothing when the cluster's kwok.yaml (or its whole directory) is gone,
+        # yet its processes may still run: end them and the directory, so no process, port or
+        # etcd outlives the sandbox.
+        for pid in self._pids(cluster):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.cluster_dir(cluster), ignore_errors=True)
         (self.workdir / "configs" / f"{cluster}.yaml").unlink(missing_ok=True)
+
+    def restart(self, cluster: str) -> None:
+        """`kwokctl start cluster` starts again each component whose process has died (it reads
+        their pid files); etcd's data stays, so the learner's objects do too."""
+        if not (self.cluster_dir(cluster) / "kwok.yaml").is_file():
+            raise BackendError(f"{cluster} has no kwokctl configuration left to start it from",
+                               permanent=True)
+        # --timeout ends only kwokctl's own wait for the API server (the components are forked
+        # detached, with a context of their own); the caller then waits for /readyz itself.
+        try:
+            run([tool_path("kwokctl"), "start", "cluster", "--name", cluster,
+                 "--timeout", f"{RESTART_TIMEOUT}s"], timeout=RESTART_TIMEOUT + 30, env=self._env())
+        except ToolError as exc:
+            raise BackendError(f"kwokctl could not start {cluster} again: {exc}") from None
 
     def memory_bytes(self, cluster: str) -> int | None:
         """Resident memory of the cluster's processes (etcd, API server, controllers, kwok)."""
-        marker = f"/clusters/{cluster}/".encode()
         total = 0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
+        for pid in self._pids(cluster):
             try:
-                if marker not in (entry / "cmdline").read_bytes():
-                    continue
-                for line in (entry / "status").read_text().splitlines():
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1]) * 1024
             except OSError:
                 continue
         return total or None
+
+    def _pids(self, cluster: str) -> list[int]:
+        """The processes running from the cluster's directory (each component's command line
+        names files in it). The full path: another lab or test run may have a cluster of the
+        same name in its own work dir."""
+        marker = f"{self.cluster_dir(cluster)}/".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
 
     # Helpers -------------------------------------------------------------------------------------
     def _wait_ready(self, cluster: str, kubeconfig: Path, deadline: float) -> None:
@@ -200,12 +236,6 @@ class KwokBackend(Backend):
         except PermissionError:
             return True
         return True
-
-    def _answers(self, kubeconfig: Path) -> bool:
-        try:
-            return readyz(api_client(kubeconfig), timeout=3)
-        except Exception:  # noqa: BLE001 - anything but a 200 means "not running"
-            return False
 
     def _ensure_node(self, client, cluster: str) -> None:
         from kubernetes import client as k8s

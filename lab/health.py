@@ -47,9 +47,17 @@ def _worker():
     return {"workers": workers}
 
 
+def _sandboxes():
+    from sandboxes import liveness
+
+    return liveness.counts()
+
+
 def report() -> tuple[bool, dict]:
     """Returns (healthy, details). Healthy means the database, Redis, a Celery worker and the
-    backend of every enabled sandbox tier are up."""
+    backend of every enabled sandbox tier are up. How many of this host's ready clusters
+    answer is reported too, but never makes the lab unhealthy: one learner's dead cluster is
+    the reconciler's to restart or fail, not a reason to take the lab out of service."""
     from sandboxes.backends import backend_health
 
     checks = {"database": _timed(_database), "redis": _timed(_redis)}
@@ -60,5 +68,7 @@ def report() -> tuple[bool, dict]:
     down = [name for name, state in checks.items() if not state["ok"]]
     down += [f"backend:{tier}" for tier, state in backends.items()
              if state["enabled"] and not state["ok"]]
+    sandboxes = _timed(_sandboxes) if checks["database"]["ok"] else {
+        "ok": False, "error": "the database is down, so no sandbox can be found"}
     return not down, {"status": "ok" if not down else "down", "down": down,
-                      "checks": checks, "sandbox_backends": backends}
+                      "checks": checks, "sandbox_backends": backends, "sandboxes": sandboxes}

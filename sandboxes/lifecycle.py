@@ -1,5 +1,6 @@
-"""The verbs of a sandbox's life: start (or claim from the warm pool), create, stop, expire,
-reconcile. Views, commands and Celery tasks all go through these functions.
+"""The verbs of a sandbox's life: start (or claim from the warm pool), create, stop, expire
+(the reconciler is sandboxes/reconciler.py). Views, commands and Celery tasks all go through
+these functions.
 
 Every state change is a conditional UPDATE (Sandbox.transition) and every step may run twice:
 creating what exists and deleting what is gone both count as success.
@@ -11,6 +12,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, When
@@ -21,7 +23,6 @@ from sandboxes.backends import get_backend
 from sandboxes.jail.layout import JailLayout
 from sandboxes.models import (ACTIVE_STATES, CLUSTER_STATES, USABLE_STATES, Sandbox,
                               SandboxEvent, State)
-from sandboxes.names import is_lab_cluster
 from sandboxes.tools import run, tool_path
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,17 @@ def record(sandbox: Sandbox, kind: str, detail: str = "") -> None:
     SandboxEvent.objects.create(sandbox=sandbox, kind=kind, detail=detail[:2000])
 
 
-def _send(task, sandbox: Sandbox, queue: str | None = None) -> None:
+def send_task(name: str, args: list | None = None, queue: str | None = None) -> None:
+    """Send the task sandboxes.tasks.<name> now. By name: that module imports this one."""
+    current_app.send_task(f"sandboxes.tasks.{name}", args=args or [],
+                          **({"queue": queue} if queue else {}))
+
+
+def _send(name: str, sandbox: Sandbox, queue: str | None = None) -> None:
     """Send a task for this sandbox once the current transaction commits (never before: the
     worker must find the row as we left it)."""
     sandbox_id = str(sandbox.id)
-    options = {"queue": queue} if queue else {}
-    transaction.on_commit(lambda: task.apply_async(args=[sandbox_id], **options))
+    transaction.on_commit(lambda: send_task(name, [sandbox_id], queue))
 
 
 # Starting -----------------------------------------------------------------------------------
@@ -94,8 +100,7 @@ def start(user, tier: str = "api", course: str = "", lesson: str = "",
             sandbox = Sandbox.objects.create(owner=user, tier=tier, course=course, lesson=lesson,
                                              backend=get_backend(tier).name, state=State.REQUESTED)
             record(sandbox, "requested", f"by {user}")
-            from sandboxes.tasks import provision
-            _send(provision, sandbox)
+            _send("provision", sandbox)
             return sandbox
 
 
@@ -113,8 +118,7 @@ def _claim_from_pool(user, tier: str, course: str, lesson: str) -> Sandbox | Non
 
 
 def _send_refill() -> None:
-    from sandboxes.tasks import refill_pools
-    transaction.on_commit(lambda: refill_pools.apply_async())
+    transaction.on_commit(lambda: send_task("refill_pools"))
 
 
 def touch(sandbox: Sandbox, force: bool = False) -> None:
@@ -265,8 +269,7 @@ def stop(sandbox: Sandbox, reason: str = "stopped") -> bool:
         return False
     record(sandbox, "deleting", reason)
     progress.publish(sandbox)
-    from sandboxes.tasks import delete
-    _send(delete, sandbox, queue=host_queue(sandbox.host) if sandbox.host else None)
+    _send("delete", sandbox, queue=host_queue(sandbox.host) if sandbox.host else None)
     return True
 
 
@@ -305,8 +308,7 @@ def delete(sandbox_id) -> str:
 
 
 def _send_dispatch() -> None:
-    from sandboxes.tasks import dispatch_queued
-    transaction.on_commit(lambda: dispatch_queued.apply_async())
+    transaction.on_commit(lambda: send_task("dispatch_queued"))
 
 
 # Background jobs ----------------------------------------------------------------------------
@@ -314,8 +316,6 @@ def _send_dispatch() -> None:
 def dispatch_queued() -> int:
     """Send creates for queued sandboxes while this host has room: learners first, then the
     warm pool, oldest first. Returns how many were sent."""
-    from sandboxes.tasks import provision
-
     sent = 0
     for tier in settings.LAB_TIERS:
         room = settings.SANDBOX_CAPACITY.get(tier, 0) - host_load(tier)
@@ -325,15 +325,13 @@ def dispatch_queued() -> int:
             continue
         queued = _waiting(tier)[:room]
         for sandbox in queued:
-            provision.apply_async(args=[str(sandbox.id)])
+            send_task("provision", [str(sandbox.id)])
             sent += 1
     return sent
 
 
 def refill_pools() -> int:
     """Top each tier's warm pool up to its size. Returns how many pool sandboxes were added."""
-    from sandboxes.tasks import provision
-
     added = 0
     for tier in settings.LAB_TIERS:
         want = settings.SANDBOX_POOL.get(tier, 0)
@@ -343,7 +341,7 @@ def refill_pools() -> int:
                 sandbox = Sandbox.objects.create(owner=None, tier=tier, state=State.REQUESTED,
                                                  backend=get_backend(tier).name)
                 record(sandbox, "requested", "warm pool")
-                _send(provision, sandbox)
+                _send("provision", sandbox)
             added += 1
     return added
 
@@ -365,38 +363,3 @@ def reap() -> dict:
         if stop(sandbox, reason="idle timeout"):
             stopped += 1
     return {"warned": warned, "stopped": stopped}
-
-
-def reconcile() -> dict:
-    """Compare each backend's actual clusters on this host with the database, and act:
-    delete clusters nobody owns, fail sandboxes whose cluster is gone or whose creator died,
-    and resend deletes that were lost. The same loop the course teaches, run on the lab."""
-    from sandboxes.tasks import delete as delete_task
-
-    result = {"orphans_deleted": [], "lost": [], "abandoned": [], "deletes_resent": []}
-    for tier in ("api", "full"):
-        backend = get_backend(tier)
-        if not backend.health().get("ok"):
-            continue
-        actual = {name for name in backend.list_clusters() if is_lab_cluster(name)}
-        known = {sb.cluster: sb for sb in Sandbox.objects.filter(
-            host=settings.LAB_HOST, tier=tier, state__in=CLUSTER_STATES)}
-        for name in sorted(actual - set(known)):
-            # Re-read: a create may have claimed this name since the query above.
-            if Sandbox.objects.filter(cluster=name, state__in=CLUSTER_STATES).exists():
-                continue
-            backend.delete(name)
-            result["orphans_deleted"].append(name)
-            log.info("reconcile: deleted orphan cluster %s", name)
-        for name, sandbox in known.items():
-            if sandbox.state in USABLE_STATES and name not in actual:
-                fail(sandbox.id, "Its cluster disappeared (the host restarted, or it was "
-                                 "deleted outside the lab).")
-                result["lost"].append(str(sandbox.id))
-            elif sandbox.state == State.PROVISIONING and not coordination.is_creating(sandbox.id):
-                fail(sandbox.id, "The worker creating it stopped before it was ready.")
-                result["abandoned"].append(str(sandbox.id))
-            elif sandbox.state == State.DELETING and not coordination.is_creating(sandbox.id):
-                delete_task.apply_async(args=[str(sandbox.id)], queue=host_queue(sandbox.host))
-                result["deletes_resent"].append(str(sandbox.id))
-    return result

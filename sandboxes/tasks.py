@@ -7,7 +7,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from sandboxes import lifecycle
+from sandboxes import lifecycle, reconciler
 from sandboxes.backends import BackendError
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def reap() -> dict:
 
 @shared_task(acks_late=True, ignore_result=False)
 def reconcile() -> dict:
-    return lifecycle.reconcile()
+    return reconciler.reconcile()
 
 
 @worker_ready.connect

@@ -165,6 +165,10 @@ class LabPanel {
     this.bind("eta").textContent = sandbox.eta_seconds ? `about ${sandbox.eta_seconds} s left` : "";
     this.bind("position").textContent = sandbox.queue_position || 1;
     this.bind("failure").textContent = sandbox.failure || "";
+    // The reconciler restarted a cluster that had stopped answering: say so while it runs.
+    const restarted = active && sandbox.step === "restarted";
+    this.bind("notice").hidden = !restarted;
+    this.bind("notice").textContent = restarted ? sandbox.message : "";
     this.deadline = sandbox.seconds_left != null ? Date.now() + sandbox.seconds_left * 1000 : null;
     this.tick();
     clearInterval(this.tickTimer);

@@ -6,7 +6,7 @@ import pytest
 from datetime import timedelta
 from django.utils import timezone
 
-from sandboxes import lifecycle
+from sandboxes import lifecycle, reconciler
 from sandboxes.backends import get_backend
 from sandboxes.models import Sandbox, State
 from sandboxes.progress import queue_position
@@ -76,5 +76,5 @@ def test_a_learner_switches_to_a_warm_full_cluster_and_the_quota_and_reaper_hold
 
     # A kind cluster the database no longer knows is an orphan: the reconciler deletes it.
     Sandbox.objects.filter(pk=waiting.pk).update(state=State.DELETED)
-    assert waiting.cluster in lifecycle.reconcile()["orphans_deleted"]
+    assert waiting.cluster in reconciler.reconcile()["orphans_deleted"]
     assert waiting.cluster not in kind_clusters()

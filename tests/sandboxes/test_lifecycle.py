@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from sandboxes import lifecycle
+from sandboxes import lifecycle, reconciler
 from sandboxes.models import Sandbox, State
 from tests.processes import child_env, ROOT, wait_for
 from tests.sandboxes.helpers import (DEPLOYMENT, kubectl, kwok_clusters, pods_running,
@@ -117,7 +117,7 @@ def test_a_worker_killed_mid_create_leaves_no_orphan_and_the_next_start_works(ow
     # The worker's "creating" mark expires (SANDBOX_MARKER_TTL) and the reconciler takes over.
     from sandboxes import coordination
     wait_for(lambda: not coordination.is_creating(sandbox.id), 30, "the creating mark to expire")
-    result = lifecycle.reconcile()
+    result = reconciler.reconcile()
     sandbox.refresh_from_db()
     assert sandbox.state == State.FAILED and "worker" in sandbox.failure
     assert str(sandbox.id) in result["abandoned"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from courses import schema
+from courses.node_schema import CourseNode, check_nodes, parse_nodes
 from courses.problems import Problem
 from courses.yaml_lines import LineDict, YamlError, check_documents, load
 
@@ -75,6 +76,8 @@ class Course:
     tier: str = "api"
     contact: str = ""
     order: int = 100
+    setup: str = ""  # bash, run once per sandbox before any lesson's own setup
+    nodes: list[CourseNode] = field(default_factory=list)  # empty: the tier's own cluster
     lessons: list[Lesson] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -159,6 +162,8 @@ def load_course(course_dir: Path) -> Course:
         course.problems = collector.problems
         return course
     schema.check_course(collector, data)
+    if isinstance(data, LineDict) and isinstance(data.get("nodes"), list):
+        check_nodes(collector, data["nodes"], data.line_of("nodes"))
     problems = list(collector.problems)
     if not isinstance(data, LineDict):
         course.problems = problems
@@ -170,6 +175,8 @@ def load_course(course_dir: Path) -> Course:
     course.tier = data.get("tier") if data.get("tier") in schema.TIERS else "api"
     course.contact = str(data.get("contact") or "")
     course.order = data.get("order") if isinstance(data.get("order"), int) else 100
+    course.setup = data.get("setup") if isinstance(data.get("setup"), str) else ""
+    course.nodes = parse_nodes(data.get("nodes"))
 
     listed = data.get("lessons") if isinstance(data.get("lessons"), list) else []
     slug_lines = {}

@@ -34,7 +34,8 @@ DEFAULT_API_VERSIONS = {
 
 COURSE_FIELDS = {
     "title": str, "summary": str, "description": str, "level": str, "tier": str,
-    "contact": str, "lessons": list, "order": int,
+    "contact": str, "lessons": list, "order": int, "setup": str,
+    "nodes": list,  # its entries: courses.node_schema
 }
 LESSON_FIELDS = {
     "title": str, "summary": str, "minutes": int, "objectives": list, "tier": str,

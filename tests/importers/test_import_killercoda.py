@@ -71,7 +71,9 @@ def test_it_writes_course_yaml_from_title_description_difficulty_and_imageid(bas
         "description": "Create a namespace and run a pod in it.\n\nA small scenario that uses "
                        "every field the importer maps.",
         "level": "Beginner",
-        "tier": "full",  # kubernetes-kubeadm-1node
+        "tier": "full",  # step 2 follows a pod's log
+        "nodes": [{"name": "controlplane", "role": "control-plane"}],  # kubernetes-kubeadm-1node
+        "setup": "kubectl create namespace warmup\n",  # the intro's background script
         "lessons": ["introduction", "create-a-namespace", "run-a-pod", "label-the-pod", "finish"],
     }
     assert sorted(p.name for p in (course_dir / "lessons").iterdir()) == [
@@ -89,9 +91,10 @@ def test_it_passes_validate_courses(basic, capsys):
     assert all(ex.tier == "full" for ex in course.exercises())
 
 
-def test_it_turns_intro_foreground_into_a_run_first_block_and_background_into_setup(basic):
+def test_it_turns_intro_foreground_into_a_run_first_block_and_background_into_course_setup(basic):
     meta, body = front_matter(basic[0] / "lessons" / "01-introduction.md")
-    assert meta == {"title": "Introduction", "setup": "kubectl create namespace warmup\n"}
+    assert meta == {"title": "Introduction"}  # its background is the course's setup
+    assert load_course(basic[0]).setup == "kubectl create namespace warmup\n"
     assert body.startswith("\n**Run this first.** On Killercoda this script was typed into the "
                            "terminal for you when the intro opened; here, run it yourself:\n\n"
                            "```bash run\necho \"Waiting for the cluster...\"\nkubectl get nodes\n"
@@ -123,8 +126,9 @@ def test_it_converts_exec_interrupt_and_copy_blocks(basic):
         ("yaml", (), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n"),
         ("", (), "kubectl get ns -o go-template='{{range .items}}{{.metadata.name}} {{end}}'\n"),
     ]
-    assert "Open the dashboard (port 30080 of the lab machine; this lab has no browser link to " \
-           "it) to see it." in body
+    # A placeholder the lab's app view can find (it does not exist yet).
+    assert ('Open the [dashboard](#lab-app-port-30080){: .lab-app-port title="The lab machine\'s '
+            'port 30080: the lab cannot open it in the browser yet"} to see it.') in body
 
 
 def test_it_reads_a_step_file_with_spaces_and_its_solution_sh(basic):
@@ -179,12 +183,11 @@ def test_it_prints_a_summary_and_every_warning(basic):
     for expected in [
         "WARNING: basic: intro: the foreground script 'intro/foreground.sh' is not typed into the "
         "terminal automatically here; it is a runnable block at the top of the lesson",
-        "WARNING: basic: intro: the background script 'intro/background.sh' became the lesson's "
-        "setup; on Killercoda it ran as root on the VM, so check that it works against the lab's "
-        "sandbox",
-        "WARNING: basic: intro: on Killercoda the intro's background script prepares the whole "
-        "scenario; here it runs only when the learner opens the intro lesson, and test_course "
-        "(which runs the setup of lessons with exercises) does not run it",
+        "WARNING: basic: intro: the background script 'intro/background.sh' became the course's "
+        "setup (course.yaml `setup`), run once before the first lesson; on Killercoda it ran as "
+        "root on the VM, so check that it works against the lab's sandbox",
+        "WARNING: basic: tier full: the scenario uses the app in the browser "
+        "({{TRAFFIC_HOST1_<port>}}) (step 1), kubectl logs (step 2)",
         "WARNING: basic: intro: image './images/arch.png' is a file of the scenario; the lab does "
         "not serve scenario files, so it will not show",
         "WARNING: basic: step 1: 1 command(s) were {{exec interrupt}}: the Run button does not "
@@ -192,7 +195,8 @@ def test_it_prints_a_summary_and_every_warning(basic):
         "WARNING: basic: step 1: 'kubectl get namespaces -w' runs until interrupted, so it is left "
         "out of the exercise's solution",
         "WARNING: basic: step 1: links to {{TRAFFIC_HOST1_30080}} (Killercoda opens the VM's ports "
-        "in the browser) have no equivalent here; the link text is kept with a note",
+        "in the browser) became placeholder links (#lab-app-port-<port>, class lab-app-port): the "
+        "lab's app view does not exist yet",
     ]:
         assert expected in warnings
 
@@ -210,18 +214,19 @@ def test_it_imports_the_odd_scenario_with_a_warning_for_each_oddity(odd):
     _, out = odd
     assert warnings_of(out) == [
         "WARNING: odd: index.json field 'pathwayTitle' is not imported",
-        "WARNING: odd: backend.imageid 'ubuntu': the lab has no full VM; the learner gets a shell "
-        "and a Kubernetes API cluster (tier api), not a root VM, so steps that need root, apt or "
-        "systemd will not work",
+        "WARNING: odd: backend.imageid 'ubuntu': the lab has no VM: the learner gets a shell and a "
+        "Kubernetes cluster, not root on a machine, so steps that need root, apt or systemd will "
+        "not work",
         "WARNING: odd: interface.layout 'ide': the lab has no editor tab; the learner gets one "
         "terminal (with vi or nano) beside the lesson",
-        "WARNING: odd: intro: field 'courseData' is not imported",
         "WARNING: odd: intro: the text 'intro.md' does not exist",
+        "WARNING: odd: intro: the background script (Katacoda's courseData) 'env-init.sh' does not "
+        "exist",
         "WARNING: odd: step 1: the verify script 'step1/verify.sh' does not exist",
         "WARNING: odd: step 1: no exercise, because its verify script could not be read",
-        "WARNING: odd: step 2: no solution found (no solution.md or solution.sh in the step folder "
-        "and no {{exec}} code in the text); the solution only explains, so test_course cannot "
-        "prove this exercise",
+        "WARNING: odd: step 2: no solution found (no solution.md or solution.sh in the step folder, "
+        "no solution in the text and no {{exec}} code); the solution only explains, so test_course "
+        "cannot prove this exercise",
         "WARNING: odd: step 3: the text '../../../../../../../../etc/passwd' is outside the "
         "scenario folder; refused (nothing outside the scenario is read)",
         "WARNING: odd: step 3: the background script '/etc/hostname' is outside the scenario "
@@ -295,14 +300,21 @@ def test_it_shows_broken_yaml_as_text_and_drops_unknown_markers(odd):
 
 # Tiers, several scenarios, slugs, errors --------------------------------------------------------
 
-def test_it_imports_two_nodes_as_full_with_a_warning(tmp_path, capsys):
+def test_it_describes_two_nodes_and_picks_the_api_tier_for_api_objects_only(tmp_path, capsys):
     code, out, _ = run_import(capsys, SCENARIOS / "two-nodes", tmp_path)
     assert code == 0
-    assert yaml.safe_load((tmp_path / "two-nodes" / "course.yaml").read_text())["tier"] == "full"
+    data = yaml.safe_load((tmp_path / "two-nodes" / "course.yaml").read_text())
+    assert data["tier"] == "api"  # it only labels nodes: no container needs to run
+    assert data["nodes"] == [
+        {"name": "controlplane", "role": "control-plane",
+         "taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]},
+        {"name": "node01", "role": "worker"}]
     assert warnings_of(out) == [
-        "WARNING: two-nodes: backend.imageid 'kubernetes-kubeadm-2nodes': the lab's full tier is a "
-        "single-node cluster, so steps that use the second node (node01) will not work; the "
-        "course uses tier full"]
+        "WARNING: two-nodes: backend.imageid 'kubernetes-kubeadm-2nodes': two nodes, controlplane "
+        "(control plane, tainted NoSchedule) and node01 (worker): course.yaml's nodes says so",
+        "WARNING: two-nodes: tier api: the scenario only works with API objects (no exec, logs, "
+        "container runtime or traffic), which an API cluster serves in seconds; import it with "
+        "--tier full for real containers"]
     assert_valid(capsys, tmp_path)
 
 
@@ -313,13 +325,16 @@ def test_it_imports_each_scenario_of_a_structure_json_and_warns_about_a_missing_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["first", "second-scenario"]
     assert warnings_of(out) == [
         "WARNING: does-not-exist: listed in structure.json but there is no such folder; skipped "
-        "(the others are imported)"]
-    assert "2 course(s), 4 lesson(s), 1 exercise(s), 1 warning(s)" in out
+        "(the others are imported)",
+        "WARNING: second scenario: tier api: the scenario only works with API objects (no exec, "
+        "logs, container runtime or traffic), which an API cluster serves in seconds; import it "
+        "with --tier full for real containers"]
+    assert "2 course(s), 4 lesson(s), 1 exercise(s), 2 warning(s)" in out
     first = yaml.safe_load((tmp_path / "first" / "course.yaml").read_text())
     assert first["tier"] == "api"  # no backend
     assert first["lessons"] == ["introduction", "say-hello", "finish"]
     second = yaml.safe_load((tmp_path / "second-scenario" / "course.yaml").read_text())
-    assert (second["title"], second["tier"]) == ("Second Scenario", "full")
+    assert (second["title"], second["tier"]) == ("Second Scenario", "api")  # a ConfigMap only
     assert_valid(capsys, tmp_path)
 
 
@@ -451,15 +466,23 @@ def test_it_exits_with_the_right_code_from_the_command_line(tmp_path):
     good = run(str(SCENARIOS / "two-nodes"))
     assert good.returncode == 0, good.stderr
     assert "WARNING: two-nodes: backend.imageid 'kubernetes-kubeadm-2nodes'" in good.stdout
+    full = run(str(SCENARIOS / "two-nodes"), "--tier", "full")
+    assert full.returncode == 0, full.stderr
+    assert "two-nodes-2 (two-nodes): 1 lesson(s), 1 exercise(s), 0 asset(s), tier full" \
+        in full.stdout
+    wrong = run(str(SCENARIOS / "two-nodes"), "--tier", "vm")
+    assert wrong.returncode == 2 and "invalid choice: 'vm'" in wrong.stderr
 
 
 @pytest.mark.cluster
 @pytest.mark.django_db(transaction=True)
 def test_test_course_proves_an_imported_scenario_on_the_api_tier(course_dir, capsys):
     """The verify scripts become checks that fail on a fresh sandbox and pass after the
-    solution (the step's {{exec}} code, or its solution.sh), with the background as setup."""
+    solution (the step's {{exec}} code, its solution.sh, or the <details> solution of its text),
+    with the background as setup; a verify script that waits gets its longer timeout."""
     assert run_import(capsys, SCENARIOS / "api-proof", course_dir)[0] == 0
     call_command("test_course", "api-proof", "--tier", "api", "--json")
     report = json.loads(capsys.readouterr().out)
     assert report["ok"], report
-    assert [e["slug"] for e in report["exercises"]] == ["make-a-config-map", "label-it"]
+    assert [e["slug"] for e in report["exercises"]] == ["make-a-config-map", "label-it",
+                                                        "annotate-it"]

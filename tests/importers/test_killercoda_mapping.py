@@ -25,30 +25,91 @@ def scenario(tmp_path, index, files=None, name="scn"):
 STEP = {"title": "T", "text": "s.md"}
 
 
-@pytest.mark.parametrize("backend, tier, warning", [
-    (None, "api", None),
-    ({"imageid": "kubernetes-kubeadm-1node"}, "full", None),
-    ({"imageid": "kubernetes-kubeadm-2nodes"}, "full", "single-node cluster"),
-    ({"imageid": "ubuntu"}, "api", "the lab has no full VM"),
-    ({"imageid": "kubernetes-kubeadm-1node-rapid"}, "full", None),
-    ({"imageid": "kubernetes-kubeadm-2nodes-rapid"}, "full", "single-node cluster"),
-    ({"imageid": "kubernetes-k3s-1node"}, "full", "not k3s"),
-    ({"imageid": "ubuntu:2004"}, "api", "the lab has no full VM"),
-    ({"imageid": "kubernetes-future"}, "full", "'kubernetes-future' is not known"),
-    ({"imageid": "docker"}, "api", "'docker' is not known"),
-    ({"imageid": "ubuntu", "cpus": 2}, "api", "'backend.cpus' is not imported"),
+ONE = [{"name": "controlplane", "role": "control-plane", "labels": {}, "taints": []}]
+TWO = [{"name": "controlplane", "role": "control-plane", "labels": {},
+        "taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]},
+       {"name": "node01", "role": "worker", "labels": {}, "taints": []}]
+
+
+@pytest.mark.parametrize("backend, nodes, warning", [
+    (None, [], None),
+    ({"imageid": "kubernetes-kubeadm-1node"}, ONE, "tier api: the scenario only works with API"),
+    ({"imageid": "kubernetes-kubeadm-2nodes"}, TWO, "two nodes, controlplane (control plane"),
+    ({"imageid": "ubuntu"}, [], "the lab has no VM"),
+    ({"imageid": "kubernetes-kubeadm-1node-rapid"}, ONE, None),
+    ({"imageid": "kubernetes-kubeadm-2nodes-rapid"}, TWO, "tainted NoSchedule"),
+    ({"imageid": "kubernetes-k3s-1node"}, [], "not k3s"),
+    ({"imageid": "ubuntu:2004"}, [], "the lab has no VM"),
+    ({"imageid": "kubernetes-future"}, [], "'kubernetes-future' is not known"),
+    ({"imageid": "docker"}, [], "'docker' is not known"),
+    ({"imageid": "ubuntu", "cpus": 2}, [], "'backend.cpus' is not imported"),
 ])
-def test_it_maps_backend_imageid_to_a_tier(tmp_path, backend, tier, warning):
+def test_it_maps_backend_imageid_to_nodes(tmp_path, backend, nodes, warning):
     index = {"title": "X", "details": {"steps": [STEP]}}
     if backend is not None:
         index["backend"] = backend
     plan = read_source(scenario(tmp_path, index, {"s.md": "Hi."}))
     [course] = plan.courses
-    assert course.tier == tier
+    assert [vars(node) for node in course.nodes] == nodes
+    assert course.tier == "api"  # "Hi." needs no container, whatever the image was
     if warning is None:
-        assert course.warnings == []
+        assert not [w for w in course.warnings if "imageid" in w], course.warnings
     else:
         assert any(warning in w for w in course.warnings), course.warnings
+
+
+@pytest.mark.parametrize("code, need", [
+    ("kubectl exec -it web -- sh", "kubectl exec"),
+    ("kubectl -n app logs deploy/web", "kubectl logs"),
+    ("k logs web", "kubectl logs"),
+    ("kubectl port-forward svc/web 8080:80", "kubectl attach, cp, port-forward or debug"),
+    ("kubectl run t --image=busybox --rm -it -- wget -qO- web", "an interactive pod"),
+    ("crictl ps", "crictl"),
+    ("docker ps", "docker, podman, nerdctl or ctr"),
+    ("curl http://web-svc.app.svc.cluster.local", "HTTP requests to a Service"),
+    ("curl -s localhost:30080", "HTTP requests to a Service"),
+    ("wget -qO- $CLUSTER_IP", "HTTP requests to a Service"),
+    ("ssh node01", "a node's shell"),
+    ("cat /etc/kubernetes/manifests/etcd.yaml", "a node's shell"),
+])
+def test_it_picks_the_full_tier_from_what_the_code_needs(tmp_path, code, need):
+    index = {"title": "X", "details": {"steps": [STEP]}}
+    [course] = read_source(scenario(tmp_path, index, {"s.md": f"```\n{code}\n```{{{{exec}}}}\n"})
+                           ).courses
+    assert course.tier == "full"
+    assert any(w.startswith("tier full: the scenario uses ") and need in w
+               for w in course.warnings), course.warnings
+
+
+@pytest.mark.parametrize("code", [
+    "kubectl get pods -o wide",
+    "kubectl rollout status deploy/web",
+    "curl -LO https://dl.k8s.io/release/v1.30.0/bin/linux/amd64/kubectl",  # a download
+    "kubectl create deployment docker-registry --image=registry:2",  # 'docker' in a name
+])
+def test_it_keeps_the_api_tier_for_api_objects(tmp_path, code):
+    index = {"title": "X", "details": {"steps": [STEP]}}
+    [course] = read_source(scenario(tmp_path, index, {"s.md": f"```\n{code}\n```{{{{exec}}}}\n"})
+                           ).courses
+    assert course.tier == "api", course.warnings
+
+
+def test_prose_that_names_a_need_is_not_code(tmp_path):
+    text = "Docker builds images; the logs say so. Use `kubectl get pods`{{exec}}.\n"
+    index = {"title": "X", "details": {"steps": [STEP]}}
+    [course] = read_source(scenario(tmp_path, index, {"s.md": text})).courses
+    assert course.tier == "api"
+
+
+def test_the_authors_tier_wins_and_says_what_it_loses(tmp_path):
+    index = {"title": "X", "details": {"steps": [STEP]}}
+    folder = scenario(tmp_path, index, {"s.md": "```\nkubectl logs web\n```{{exec}}\n"})
+    [course] = read_source(folder, tier="api").courses
+    assert course.tier == "api"
+    assert ("tier api (--tier): the scenario uses kubectl logs (step 1), which need real "
+            "containers: those steps will not work on an API cluster") in course.warnings
+    [course] = read_source(folder, tier="full").courses
+    assert course.tier == "full"
 
 
 @pytest.mark.parametrize("layout, warned", [(None, False), ("terminal", False), ("ide", True),
@@ -92,7 +153,7 @@ def test_it_names_a_course_without_a_title_after_its_folder(tmp_path):
 
 def test_it_warns_about_every_field_it_does_not_know(tmp_path):
     index = {"title": "X", "pathwayTitle": "P",
-             "details": {"steps": [{**STEP, "code": "x.sh"}], "finish": {"text": "f.md"},
+             "details": {"steps": [{**STEP, "kind": "x"}], "finish": {"text": "f.md"},
                          "extras": 1},
              "interface": {"layout": "terminal", "theme": "dark"}}
     [course] = read_source(scenario(tmp_path, index, {"s.md": "Hi.", "f.md": "Bye."})).courses
@@ -100,7 +161,7 @@ def test_it_warns_about_every_field_it_does_not_know(tmp_path):
         "index.json field 'pathwayTitle' is not imported",
         "index.json field 'interface.theme' is not imported",
         "index.json field 'details.extras' is not imported",
-        "step 1: field 'code' is not imported",
+        "step 1: field 'kind' is not imported",
     ]
 
 

@@ -71,15 +71,28 @@ def test_it_leaves_template_braces_in_code_and_prose_alone():
     assert result.warnings == []
 
 
-def test_it_turns_traffic_links_into_words_and_removes_unknown_markers():
+def test_it_turns_traffic_links_into_placeholder_links_and_removes_unknown_markers():
     result = convert("Open [the app]({{TRAFFIC_HOST1_8080}}/ui), port {{TRAFFIC_HOST1_80}}, "
                      "then {{open}} the file {{whatever}}.\n")
-    assert result.text == ("Open the app (port 8080/ui of the lab machine; this lab has no browser "
-                           "link to it), port port 80 of the lab machine, then the file.\n")
+    assert result.text == (
+        'Open [the app](#lab-app-port-8080/ui){: .lab-app-port title="The lab machine\'s port '
+        '8080/ui: the lab cannot open it in the browser yet"}, port [port 80 of the lab machine]'
+        '(#lab-app-port-80){: .lab-app-port title="The lab machine\'s port 80: the lab cannot '
+        'open it in the browser yet"}, then the file.\n')
     assert "{{" not in result.text
     assert len(result.warnings) == 4
-    assert any("TRAFFIC_HOST1_8080" in w for w in result.warnings)
+    assert any("TRAFFIC_HOST1_8080" in w and "placeholder" in w for w in result.warnings)
     assert any("'{{whatever}}'" in w and "removed" in w for w in result.warnings)
+    html = render_markdown(result.text).html
+    # The lab's app view will find the links by their class; until then they go nowhere.
+    assert '<a class="lab-app-port" href="#lab-app-port-8080/ui" title="The lab machine' in html
+    assert 'href="#lab-app-port-80"' in html and "{:" not in html
+
+
+def test_a_traffic_link_to_another_host_says_which():
+    result = convert("[node](<{{TRAFFIC_HOST2_30080}}>)\n")
+    assert result.text.startswith("[node](#lab-app-port-30080){: .lab-app-port title=\"The lab "
+                                  "machine's port 30080 (Killercoda's host2): ")
 
 
 def test_it_shows_a_yaml_block_that_does_not_parse_as_text():
@@ -116,10 +129,12 @@ def test_it_warns_about_images_the_lab_does_not_serve():
     assert [w.split("'")[1] for w in result.warnings] == ["./img/a.png", "c.png"]
 
 
-def test_it_turns_a_traffic_selector_link_into_words():
+def test_it_turns_a_traffic_selector_link_into_a_placeholder_link():
     result = convert("[ACCESS PORTS]({{TRAFFIC_SELECTOR}}) or {{TRAFFIC_SELECTOR}}\n")
-    assert result.text == ("ACCESS PORTS (the lab machine's ports; this lab has no browser link to "
-                           "them) or the lab machine's ports\n")
+    note = "The lab machine's ports: the lab cannot open them in the browser yet"
+    assert result.text == (f'[ACCESS PORTS](#lab-app-ports){{: .lab-app-port title="{note}"}} or '
+                           f'[ports of the lab machine](#lab-app-ports){{: .lab-app-port '
+                           f'title="{note}"}}\n')
 
 
 def test_it_makes_the_paragraph_before_a_closing_fence_without_opening_the_block():

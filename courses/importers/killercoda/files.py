@@ -51,6 +51,7 @@ class ScenarioFiles:
         self.label = label
         self.warnings: list[str] = []
         self.root_mentions: list[str] = []  # where '/root' (Killercoda's home) appears
+        self.texts: list[tuple[str, str, str]] = []  # (where, what, text) of every file read
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -75,11 +76,14 @@ class ScenarioFiles:
             self.warn(f"{where}: the {what} '{rel}' does not exist")
             return None
         try:
-            return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+            text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
         except UnicodeDecodeError:
             self.warn(f"{where}: the {what} '{rel}' is not UTF-8 text; it cannot be read")
         except OSError as exc:
             self.warn(f"{where}: the {what} '{rel}' cannot be read ({exc.strerror or exc})")
+        else:
+            self.texts.append((where, what, text))
+            return text
         return None
 
     def mentions_root(self, text: str, place: str) -> None:

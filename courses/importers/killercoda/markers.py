@@ -12,7 +12,10 @@ Copy button and a block whose info string is `bash run` gets "Run in terminal":
     `kubectl get pods`{{exec}}   -> the inline code stays where it is, and a runnable block with
                                     the command follows its paragraph or list item
     `text`{{copy}}, `text`{{}}   -> plain inline code
-    [app]({{TRAFFIC_HOST1_80}})  -> the link's text with a note: there is no browser link to a port
+    [app]({{TRAFFIC_HOST1_80}})  -> [app](#lab-app-port-80){: .lab-app-port title="..."}: a
+                                    placeholder link the lab's app view can find by its class
+                                    and port (that view does not exist yet); a bare
+                                    {{TRAFFIC_HOST1_80}} becomes such a link too
 
 Python-Markdown only recognises a fence at the start of a line, so every block is written at
 column 0 (a block inside a list item splits the list there).
@@ -49,6 +52,20 @@ LIST_ITEM = re.compile(r"^(?P<lead>\s*)(?:[-*+]|\d{1,9}[.)])(?P<gap>\s+)")
 IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?(?P<src>[^)\s>]+)|<img\b[^>]*\bsrc=[\"'](?P<html>[^\"']+)",
                    re.IGNORECASE)
 RUNNABLE = "bash run"
+APP_LINK_CLASS = "lab-app-port"  # the class of a placeholder link to a port of the lab machine
+APP_LINK_NOTE = "the lab machine's {what}{where}: the lab cannot open {it} in the browser yet"
+
+
+def app_link(label: str, port: str | None, rest: str = "", host: str | None = None) -> str:
+    """A placeholder link for Killercoda's {{TRAFFIC_HOST1_80}}: #lab-app-port-80 (or
+    #lab-app-ports for the port selector), with the class the lab's app view will look for."""
+    rest = re.sub(r"[^\w./~?=&%-]", "", rest)
+    what = f"port {port}{rest}" if port else "ports"
+    where = f" (Killercoda's {host.lower()})" if host and host.lower() != "host1" else ""
+    label = label.strip() or f"{what} of the lab machine"
+    target = f"#lab-app-port-{port}{rest}" if port else "#lab-app-ports"
+    note = APP_LINK_NOTE.format(what=what, where=where, it="it" if port else "them")
+    return f'[{label}]({target}){{: .{APP_LINK_CLASS} title="{note[0].upper()}{note[1:]}"}}'
 
 
 @dataclass
@@ -250,11 +267,9 @@ def _inline(line: str, result: Converted) -> tuple[str, list[tuple[str, bool]]]:
 
     def traffic_link(m: re.Match) -> str:
         result.warn(f"links to {{{{{m.group('marker')}}}}} (Killercoda opens the VM's ports in the "
-                    "browser) have no equivalent here; the link text is kept with a note")
-        if m.group("port") is None:
-            return f"{m.group('label')} (the lab machine's ports; this lab has no browser link to them)"
-        return (f"{m.group('label')} (port {m.group('port')}{m.group('rest')} of the lab machine; "
-                "this lab has no browser link to it)")
+                    f"browser) became placeholder links (#lab-app-port-<port>, class "
+                    f"{APP_LINK_CLASS}): the lab's app view does not exist yet")
+        return app_link(m.group("label"), m.group("port"), m.group("rest"), m.group("host"))
 
     line = TRAFFIC_LINK.sub(traffic_link, line)
     commands: list[tuple[str, bool]] = []
@@ -290,11 +305,10 @@ def _bare_markers(text: str, result: Converted) -> str:
         space, body = m.group("space"), m.group("body")
         traffic = TRAFFIC.match(body)
         if traffic:
-            result.warn(f"'{{{{{body}}}}}' (Killercoda opens the VM's ports in the browser) has "
-                        "no equivalent here; it became words")
-            if traffic.group("port") is None:
-                return f"{space}the lab machine's ports"
-            return f"{space}port {traffic.group('port')} of the lab machine"
+            result.warn(f"'{{{{{body}}}}}' (Killercoda opens the VM's ports in the browser) became "
+                        f"a placeholder link (class {APP_LINK_CLASS}): the lab's app view does not "
+                        "exist yet")
+            return space + app_link("", traffic.group("port"), host=traffic.group("host"))
         if not body:
             return ""
         if IDENTIFIER.match(body):

@@ -1,4 +1,5 @@
-"""`manage.py import_killercoda SRC [--out DIR] [--slug SLUG]`: Killercoda scenarios as courses.
+"""`manage.py import_killercoda SRC [--out DIR] [--slug SLUG] [--tier api|full]`: Killercoda
+scenarios as courses.
 
 SRC is a scenario folder (with index.json), or a folder whose structure.json lists several (each
 becomes its own course; without structure.json, every scenario folder below SRC is imported).
@@ -6,6 +7,9 @@ Everything is read and mapped first; if any index.json or structure.json is brok
 written and the exit code is 1. Otherwise each course is written to DIR/<slug> (never over an
 existing folder), checked with the same code as `validate_courses`, and every warning is printed
 as `WARNING: <scenario>: <message>`. Exit 0 when at least one course was imported.
+
+The tier is what each scenario needs (real containers, traffic, a node's shell: full; only API
+objects: api); --tier is the author's choice over it, for every scenario of SRC.
 """
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from django.core.management.base import BaseCommand
 from courses.catalog import course_dirs
 from courses.importers import killercoda, writer
 from courses.importers.slugs import slugify
+from courses.schema import TIERS
 from courses.validation import validate_paths
 
 
@@ -28,8 +33,10 @@ class Command(BaseCommand):
                             help="where the course folders go (default: the first COURSE_DIRS)")
         parser.add_argument("--slug", default=None,
                             help="the course's slug (a prefix when SRC holds several scenarios)")
+        parser.add_argument("--tier", choices=TIERS, default=None,
+                            help="the courses' tier (default: what each scenario needs)")
 
-    def handle(self, *args, src, out, slug, **options):
+    def handle(self, *args, src, out, slug, tier=None, **options):
         out = Path(out or settings.COURSE_DIRS[0])
         if slug is not None:
             cleaned = slugify(slug)
@@ -37,7 +44,7 @@ class Command(BaseCommand):
                 return self._fail([("--slug", f"'{slug}' has no letters or digits to make a slug")])
             slug = cleaned
 
-        plan = killercoda.read_source(src)
+        plan = killercoda.read_source(src, tier=tier)
         if plan.errors:
             self._warnings(plan.all_warnings())
             return self._fail(plan.errors)

@@ -1,0 +1,2 @@
+#!/bin/bash
+test "$(kubectl get node node01 -o jsonpath='{.spec.unschedulable}')" = true

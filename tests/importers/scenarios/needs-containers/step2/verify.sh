@@ -1,0 +1,2 @@
+#!/bin/bash
+grep -q nginx ~/page.html

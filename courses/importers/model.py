@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-DEFAULT_CHECK_TIMEOUT = 15  # seconds: the lab's default for a script check
-
+from courses.node_schema import CourseNode
 
 @dataclass
 class ImportedExercise:
@@ -22,7 +21,7 @@ class ImportedExercise:
     commands: str  # the solution's commands
     explanation: str  # the solution's words
     hints: list[str] = field(default_factory=list)
-    timeout: int = DEFAULT_CHECK_TIMEOUT  # seconds the check's script may take
+    timeout: int | None = None  # seconds the check's script may take (None: the lab's default)
 
 
 @dataclass
@@ -43,15 +42,6 @@ class Asset:
 
 
 @dataclass
-class ImportedNode:
-    """One node of the cluster the source describes (course.yaml's `nodes`)."""
-    name: str
-    role: str  # control-plane or worker
-    labels: dict[str, str] = field(default_factory=dict)
-    taints: list[dict[str, str]] = field(default_factory=list)  # {key, value?, effect}
-
-
-@dataclass
 class ImportedCourse:
     label: str  # the source, as warnings name it
     source: Path
@@ -62,7 +52,7 @@ class ImportedCourse:
     level: str = ""
     tier: str = "api"
     setup: str = ""  # course-level setup: run once before any lesson's own setup
-    nodes: list[ImportedNode] = field(default_factory=list)
+    nodes: list[CourseNode] = field(default_factory=list)  # course.yaml's nodes
     lessons: list[ImportedLesson] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

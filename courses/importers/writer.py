@@ -101,8 +101,10 @@ def lesson_markdown(lesson: ImportedLesson) -> str:
             "title": ex.title,
             "goal": ex.goal,
             "checks": [{"kind": "script", "id": "verify", "title": "The step's task is done",
-                        "script": ex.script, "timeout": ex.timeout}],
+                        "script": ex.script}],
         }
+        if ex.timeout:
+            exercise["checks"][0]["timeout"] = ex.timeout
         if ex.hints:
             exercise["hints"] = list(ex.hints)
         exercise["solution"] = {"commands": ex.commands, "explanation": ex.explanation}

@@ -71,6 +71,7 @@ def test_it_maps_backend_imageid_to_nodes(tmp_path, backend, nodes, warning):
     ("wget -qO- $CLUSTER_IP", "HTTP requests to a Service"),
     ("ssh node01", "a node's shell"),
     ("cat /etc/kubernetes/manifests/etcd.yaml", "a node's shell"),
+    ("kubectl top pods", "kubectl top"),
 ])
 def test_it_picks_the_full_tier_from_what_the_code_needs(tmp_path, code, need):
     index = {"title": "X", "details": {"steps": [STEP]}}
@@ -99,6 +100,25 @@ def test_prose_that_names_a_need_is_not_code(tmp_path):
     index = {"title": "X", "details": {"steps": [STEP]}}
     [course] = read_source(scenario(tmp_path, index, {"s.md": text})).courses
     assert course.tier == "api"
+
+
+def test_a_challenge_that_names_a_node_tool_in_prose_needs_a_node(tmp_path):
+    text = "Use the etcdctl tool to take a snapshot of the cluster's state.\n"
+    index = {"title": "X", "details": {"steps": [STEP]}}
+    [course] = read_source(scenario(tmp_path, index, {"s.md": text})).courses
+    assert course.tier == "full"
+    assert any(w.startswith("the scenario uses a node's shell") for w in course.warnings)
+
+
+def test_downloads_from_the_internet_are_reported_without_changing_the_tier(tmp_path):
+    text = "```\nhelm repo add nginx-stable https://helm.nginx.com/stable\n```{{exec}}\n"
+    index = {"title": "X", "details": {"steps": [STEP]}}
+    [course] = read_source(scenario(tmp_path, index, {"s.md": text})).courses
+    assert course.tier == "api"
+    assert ("the scenario uses downloads from the internet (helm repo add, curl https://..., "
+            "kubectl apply -f https://...) (step 1): the lab's clusters are built to work "
+            "offline, so check that a sandbox can reach them, or ship the files as the "
+            "scenario's assets") in course.warnings
 
 
 def test_the_authors_tier_wins_and_says_what_it_loses(tmp_path):

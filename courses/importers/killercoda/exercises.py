@@ -9,7 +9,8 @@ from courses.importers.killercoda.cleanup import define_k
 from courses.importers.killercoda.files import ScenarioFiles
 from courses.importers.killercoda.solutions import find_solution
 from courses.importers.killercoda.text import clean_script
-from courses.importers.model import DEFAULT_CHECK_TIMEOUT, ImportedExercise
+from courses.grading.checks import DEFAULT_SCRIPT_TIMEOUT
+from courses.importers.model import ImportedExercise
 from courses.schema import SCRIPT_TIMEOUT_MAX
 
 # A verify script that waits for the cluster (a rollout, a condition, a loop that sleeps) takes
@@ -21,7 +22,7 @@ WAITING_TIMEOUT = SCRIPT_TIMEOUT_MAX
 
 def check_timeout(script: str) -> int:
     """Seconds the imported check may take: the lab's most for a script that waits."""
-    return WAITING_TIMEOUT if WAITS.search(script) else DEFAULT_CHECK_TIMEOUT
+    return WAITING_TIMEOUT if WAITS.search(script) else DEFAULT_SCRIPT_TIMEOUT
 
 
 def read_exercise(files: ScenarioFiles, spec: dict, where: str, slug: str, title: str,
@@ -39,7 +40,7 @@ def read_exercise(files: ScenarioFiles, spec: dict, where: str, slug: str, title
     files.mentions_root(script, f"the {where} verify script")
     commands, explanation = find_solution(files, spec, where, converted, written)
     timeout = check_timeout(script)
-    if timeout != DEFAULT_CHECK_TIMEOUT:
+    if timeout != DEFAULT_SCRIPT_TIMEOUT:
         files.warn(f"{where}: the verify script waits for the cluster, so its check may take "
                    f"{timeout} s (timeout: {timeout})")
     return ImportedExercise(

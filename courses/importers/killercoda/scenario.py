@@ -42,6 +42,7 @@ class _Scenario:
         self.lesson_slugs: set[str] = set()
         self.setup = ""  # the intro's background script: the course's setup
         self.page_code: list[tuple[str, str]] = []  # (page, the code in its text)
+        self.page_text: list[tuple[str, str]] = []  # (page, its whole text)
 
     def read(self) -> ImportedCourse:
         folder = self.files.folder
@@ -116,7 +117,8 @@ class _Scenario:
         imageid = str(backend.get("imageid") or "") if isinstance(backend, dict) else ""
         scripts = [(where, text) for where, what, text in self.files.texts if what != "text"]
         course.tier = choose_tier(self.files, scripts + self.page_code, self.tier,
-                                  cluster_image=imageid.startswith("kubernetes"))
+                                  cluster_image=imageid.startswith("kubernetes"),
+                                  prose=self.page_text)
         if any(uses_k_alias(text) for _, text in scripts + self.page_code):
             self.warn("the scenario uses `k`, Killercoda's shorthand for kubectl: imported "
                       "scripts and solutions define it, but the lesson text still says `k`")
@@ -275,4 +277,5 @@ class _Scenario:
                       "learner to press it first")
         code = code_of(converted.text) + "\n" + " ".join(TRAFFIC_MARKER.findall(source))
         self.page_code.append((where, code))
+        self.page_text.append((where, converted.text))
         return converted

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 from courses.importers.killercoda.files import ScenarioFiles
 from courses.importers.killercoda.text import listing
-from courses.importers.model import ImportedNode
+from courses.node_schema import CourseNode
 from sandboxes import tiers as registry
 
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 # Killercoda's one-node cluster has its control-plane taint removed, so pods run on it.
-ONE_NODE = (ImportedNode("controlplane", "control-plane"),)
-TWO_NODES = (ImportedNode("controlplane", "control-plane", taints=[CONTROL_PLANE_TAINT]),
-             ImportedNode("node01", "worker"))
+ONE_NODE = (CourseNode("controlplane", "control-plane"),)
+TWO_NODES = (CourseNode("controlplane", "control-plane", taints=[CONTROL_PLANE_TAINT]),
+             CourseNode("node01", "worker"))
 
 # (backend.imageid pattern, nodes, warning or None); the first pattern that matches wins.
 IMAGES = [
@@ -54,12 +54,30 @@ def _cluster_http(code: str) -> bool:
     return False
 
 
+_FETCH = re.compile(r"\bhelm\s+repo\s+add\b|\bgit\s+clone\s+\S*https?://|"
+                    r"\b(?:kubectl|k)\s+(?:apply|create|replace)\b[^\n|;&]*\s-f\s*https?://")
+
+
+def _downloads(code: str) -> bool:
+    """Whether code fetches something from the internet (a chart, a manifest, a tool)."""
+    if _FETCH.search(code):
+        return True
+    for m in _HTTP_CLIENT.finditer(code):
+        hosts = [u.group("host") for u in _URL.finditer(m.group(0))]
+        if hosts and all(_PUBLIC_HOST.match(host) for host in hosts):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Need:
     what: str  # in words, for the warning
     found: object  # a compiled pattern, or a function of the code
     containers: bool  # it needs real containers; False: no tier serves it better, see the note
     note: str = ""
+    # Words that show the need even in prose: a challenge that only says "use etcdctl to take a
+    # snapshot" needs a node as much as one that shows the command.
+    in_prose: re.Pattern | None = None
 
     def in_code(self, code: str) -> bool:
         return bool(self.found.search(code)) if isinstance(self.found, re.Pattern) \
@@ -82,15 +100,23 @@ NEEDS = [
          True),
     Need("a node's shell (ssh, systemctl, journalctl, kubeadm, etcdctl, /etc/kubernetes)",
          re.compile(r"(?<![\w./-])(?:ssh\s+\w|systemctl\s+\w|journalctl\b|kubeadm\s+\w|"
-                    r"etcdctl\b)|/etc/kubernetes/|/var/lib/(?:kubelet|etcd)\b"),
-         True, NODE_NOTE),
+                    r"etcdctl\b)|/etc/kubernetes/|/var/lib/(?:kubelet|etcd)\b|"
+                    r"/var/log/(?:containers|pods)\b"),
+         True, NODE_NOTE,
+         in_prose=re.compile(r"\b(?:etcdctl|crictl|systemctl|journalctl)\b|/etc/kubernetes/|"
+                             r"\bstatic pod manifests?\b", re.IGNORECASE)),
+    Need("kubectl top (metrics of real kubelets)", re.compile(_KUBECTL + r"top" + _END), True),
     Need("root and a package manager (apt, yum, apk)",
          re.compile(r"(?<![\w./-])(?:apt|apt-get|yum|dnf|apk)\s+(?:install|add|update)\b"),
          False, "no tier gives the learner root or a package manager"),
+    Need("downloads from the internet (helm repo add, curl https://..., kubectl apply -f "
+         "https://...)", _downloads, False,
+         "the lab's clusters are built to work offline, so check that a sandbox can reach "
+         "them, or ship the files as the scenario's assets"),
 ]
 
 
-def read_backend(files: ScenarioFiles, backend) -> list[ImportedNode]:
+def read_backend(files: ScenarioFiles, backend) -> list[CourseNode]:
     """backend.imageid's nodes (none for an image the table gives none), with its warning."""
     if backend is None:
         return []
@@ -109,23 +135,24 @@ def read_backend(files: ScenarioFiles, backend) -> list[ImportedNode]:
             if warning:
                 joiner = " " if warning.startswith("is ") else ": "
                 files.warn(f"backend.imageid '{name}'{joiner}{warning}")
-            return [ImportedNode(n.name, n.role, dict(n.labels), [dict(t) for t in n.taints])
+            return [CourseNode(n.name, n.role, dict(n.labels), [dict(t) for t in n.taints])
                     for n in nodes]
     return []
 
 
 def choose_tier(files: ScenarioFiles, code: list[tuple[str, str]], override: str | None = None,
-                cluster_image: bool = False) -> str:
-    """The tier from NEEDS, given (place, code) pairs: every script, and the code of every page;
-    override, the author's choice, wins (with a warning if the scenario needs more).
-    cluster_image: Killercoda gave the scenario a real cluster, which api does not copy."""
-    found: dict[Need, list[str]] = {}
-    for place, text in code:
-        for need in NEEDS:
-            if need.in_code(text):
-                found.setdefault(need, [])
-                if place not in found[need]:
-                    found[need].append(place)
+                cluster_image: bool = False, prose: list[tuple[str, str]] = ()) -> str:
+    """The tier from NEEDS, given (place, code) pairs (every script, and the code of every page)
+    and (place, text) pairs of the pages' whole text; override, the author's choice, wins (with
+    a warning if the scenario needs more). cluster_image: Killercoda gave the scenario a real
+    cluster, which the first tier does not copy."""
+    found: dict[Need, list[str]] = {}  # each need, and where it shows
+    hits = [(need, place) for place, text in code for need in NEEDS if need.in_code(text)]
+    hits += [(need, place) for place, text in prose for need in NEEDS
+             if need.in_prose and need.in_prose.search(text)]
+    for need, place in hits:
+        if place not in found.setdefault(need, []):
+            found[need].append(place)
     full = [need for need in found if need.containers]
     uses = listing([f"{need.what} ({listing(found[need], 3)})" for need in full], 5)
     for need in found:

@@ -18,9 +18,8 @@
 # usage: toolchain/node-image/build.sh       (Docker must answer: toolchain/docker/ensure-docker.sh;
 #                                             the binaries must exist: toolchain/build.sh full)
 #
-# Cached: every image carries a label k8s-lab.inputs with the hash of what it is built from (its
-# build context, its base image's id, the pins it uses). An image whose label matches is not
-# rebuilt, so a second run takes seconds and changing one input rebuilds only what depends on it.
+# Cached as every image of the lab is (toolchain/images/lib.sh, which also makes the Debian base):
+# a second run takes seconds and changing one input rebuilds only what depends on it.
 # Environment: K8S_LAB_CACHE (default ~/.cache/k8s-lab; binaries in toolchain/bin, work files in
 # full-tier/), NODE_PRELOAD_COURSE_IMAGES=0 (leave my-app and toolbox out of the node image; the
 # backend then has to `kind load` them), DOCKER (the docker CLI to use).
@@ -38,12 +37,9 @@ WORK=$CACHE_ROOT/full-tier
 LOG_DIR=$WORK/logs
 DOCKER=${DOCKER:-$(command -v docker || echo /usr/bin/docker)}
 PRELOAD_COURSE=${NODE_PRELOAD_COURSE_IMAGES:-1}
-# Bump when a change to this script must rebuild the Debian root file system.
-DEBIAN_BASE_REVISION=2
 
 # Names kubeadm v1.36.1 asks for (`kubeadm config images list`), checked against kubeadm below.
 ETCD_TAG=${ETCD_VERSION#v}-0
-IMG_DEBIAN=k8s-lab/debian:$DEBIAN_SUITE
 IMG_STATIC=k8s-lab/static-base:1
 IMG_APISERVER=registry.k8s.io/kube-apiserver:$KUBERNETES_VERSION
 IMG_CONTROLLER=registry.k8s.io/kube-controller-manager:$KUBERNETES_VERSION
@@ -60,11 +56,13 @@ START_SECONDS=$SECONDS
 log() { printf '[images] %s\n' "$*"; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# shellcheck source=../images/lib.sh
+source "$TOOLCHAIN_DIR/images/lib.sh"
+
 BUILD_CONTAINER=
-ROOTFS_TMP=
 cleanup() {
 	if [[ -n $BUILD_CONTAINER ]]; then "$DOCKER" rm -f "$BUILD_CONTAINER" >/dev/null 2>&1 || true; fi
-	if [[ -n $ROOTFS_TMP ]]; then rm -rf "$ROOTFS_TMP"; fi
+	remove_rootfs_tmp
 }
 trap cleanup EXIT
 
@@ -76,15 +74,7 @@ for b in kubeadm kubectl; do
 done
 # Debian packages the build uses on this machine: debootstrap makes the root file systems;
 # busybox-static and bash-static are copied into my-app (static binaries need no libraries).
-missing=()
-for pkg in debootstrap busybox-static bash-static; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-	log "installing Debian packages: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+ensure_debs debootstrap busybox-static bash-static
 export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 mkdir -p "$WORK" "$LOG_DIR"
 
@@ -95,133 +85,9 @@ have=$("$BIN_DIR/kubeadm" config images list --kubernetes-version "$KUBERNETES_V
 $have"
 
 # ---------------------------------------------------------------- helpers
-# The hash of a build context: every path, its mode and its content (not mtimes), so a context
-# rebuilt from the same inputs hashes the same.
-context_hash() {
-	(cd "$1" && find . -mindepth 1 \( -type f -o -type l -o -type d \) -printf '%p %m %y %l\n' | LC_ALL=C sort &&
-		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) | sha256sum | cut -d' ' -f1
-}
-
-image_id() { "$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
-image_inputs() { "$DOCKER" image inspect -f '{{index .Config.Labels "k8s-lab.inputs"}}' "$1" 2>/dev/null || true; }
-
-# is_current IMAGE HASH: the image exists and was built from exactly these inputs.
-is_current() { [[ $(image_inputs "$1") == "$2" ]]; }
-
-BUILT=()
-SKIPPED=()
-# timed LABEL LOGFILE COMMAND...: run quietly into a log, print the time, show the log's tail on
-# failure. Image builds print hundreds of lines (apt) that nobody needs when they work.
-timed() {
-	local label=$1 logfile=$2 t0=$SECONDS
-	shift 2
-	log "building $label ..."
-	if ! "$@" >"$logfile" 2>&1; then
-		tail -n 30 "$logfile" >&2
-		die "building $label failed (full log: $logfile)"
-	fi
-	log "  $label built in $((SECONDS - t0))s"
-	BUILT+=("$label $((SECONDS - t0))s")
-}
-
-# docker_build TAG CONTEXT_DIR EXTRA_HASH_INPUT: build CONTEXT_DIR/Dockerfile unless TAG is
-# current. The hash covers the context and the id of every image the Dockerfile starts FROM.
-docker_build() {
-	local tag=$1 ctx=$2 extra=${3:-} hash from parents=""
-	for from in $(awk 'toupper($1) == "FROM" { print $2 }' "$ctx/Dockerfile"); do
-		[[ $from == scratch ]] && continue
-		parents+="$from=$(image_id "$from") "
-	done
-	hash=$(printf '%s\n%s\n%s\n' "$(context_hash "$ctx")" "$parents" "$extra" | sha256sum | cut -d' ' -f1)
-	if is_current "$tag" "$hash"; then
-		SKIPPED+=("$tag")
-		return
-	fi
-	# The legacy builder: Debian's docker.io has no BuildKit, and a newer CLI on PATH would
-	# otherwise insist on buildx. --pull=false: nothing may be pulled.
-	timed "$tag" "$LOG_DIR/$(tr '/:' '__' <<<"$tag").log" \
-		env DOCKER_BUILDKIT=0 "$DOCKER" build --pull=false --label "k8s-lab.inputs=$hash" -t "$tag" "$ctx"
-}
-
-# fresh_context NAME: an empty build context directory under the work dir.
-fresh_context() {
-	local dir=$WORK/context/$1
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	echo "$dir"
-}
-
-# place SRC DEST: hard-link when possible (binaries are large), copy otherwise.
-place() {
-	[[ -x $1 ]] || die "$1 is missing; run toolchain/build.sh full"
-	mkdir -p "$(dirname "$2")"
-	ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"
-}
-
-# from_debian SRC DEST: a committed Dockerfile, its "FROM k8s-lab/debian:bookworm" pointed at
-# the Debian base of the pinned suite.
-from_debian() { sed "s|^FROM k8s-lab/debian:bookworm\$|FROM $IMG_DEBIAN|" "$1" >"$2"; }
-
 # go_binary OUT PKG_DIR LDFLAGS: a static binary from one of our own Go programs.
 go_binary() {
 	(cd "$2" && go build -trimpath -ldflags "-s -w $3" -o "$1" .)
-}
-
-# ---------------------------------------------------------------- Debian base (debootstrap)
-build_debian() {
-	local suite=$DEBIAN_SUITE mirror=$DEBIAN_MIRROR hash
-	hash=$(printf 'debian %s %s rev=%s\n' "$suite" "$mirror" "$DEBIAN_BASE_REVISION" | sha256sum | cut -d' ' -f1)
-	local raw=$IMG_DEBIAN-debootstrap
-	if ! is_current "$raw" "$hash"; then
-		ROOTFS_TMP=$(mktemp -d "$WORK/rootfs.XXXXXX")
-		# minbase: essential packages and apt only; every image adds what it needs on top.
-		# --cache-dir keeps the downloaded .debs so a rebuild does not fetch them again.
-		mkdir -p "$WORK/debootstrap-cache"
-		timed "$raw (debootstrap $suite from $mirror)" "$LOG_DIR/debootstrap.log" \
-			debootstrap --variant=minbase --cache-dir="$WORK/debootstrap-cache" "$suite" "$ROOTFS_TMP" "$mirror"
-		# Point apt at the suite's updates and security archives too, and keep images small:
-		# no recommends, no docs cache, no package lists left behind.
-		local security=${mirror%/debian}/debian-security
-		cat >"$ROOTFS_TMP/etc/apt/sources.list" <<-EOF
-			deb $mirror $suite main
-			deb $mirror $suite-updates main
-			deb $security $suite-security main
-		EOF
-		printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$ROOTFS_TMP/etc/apt/apt.conf.d/99k8s-lab"
-		# No documentation, manual pages or translations, now or in any later install: every
-		# cluster copies its images, so every megabyte counts (copyright files stay).
-		cat >"$ROOTFS_TMP/etc/dpkg/dpkg.cfg.d/99k8s-lab-nodoc" <<-'EOF'
-			path-exclude=/usr/share/doc/*
-			path-include=/usr/share/doc/*/copyright
-			path-exclude=/usr/share/man/*
-			path-exclude=/usr/share/info/*
-			path-exclude=/usr/share/locale/*
-			path-exclude=/usr/share/lintian/*
-		EOF
-		find "$ROOTFS_TMP/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-		rm -rf "$ROOTFS_TMP"/usr/share/{man,info,locale,lintian}/*
-		rm -rf "$ROOTFS_TMP"/var/lib/apt/lists/* "$ROOTFS_TMP"/var/cache/apt/*.bin "$ROOTFS_TMP"/var/cache/apt/archives/*.deb
-		: >"$ROOTFS_TMP/etc/machine-id"
-		rm -f "$ROOTFS_TMP/etc/hostname" "$ROOTFS_TMP/etc/resolv.conf"
-		local t0=$SECONDS
-		tar -C "$ROOTFS_TMP" --numeric-owner -c . |
-			"$DOCKER" import --change "LABEL k8s-lab.inputs=$hash" --change 'CMD ["/bin/bash"]' - "$raw" >/dev/null
-		log "  imported $raw in $((SECONDS - t0))s"
-		rm -rf "$ROOTFS_TMP"
-		ROOTFS_TMP=
-	else
-		SKIPPED+=("$raw")
-	fi
-	# Bring the base up to the suite's current updates once, here, rather than in every image.
-	local ctx
-	ctx=$(fresh_context debian)
-	cat >"$ctx/Dockerfile" <<-EOF
-		FROM $raw
-		RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -y upgrade \\
-		 && apt-get clean && rm -rf /var/lib/apt/lists/*
-		CMD ["/bin/bash"]
-	EOF
-	docker_build "$IMG_DEBIAN" "$ctx"
 }
 
 # ---------------------------------------------------------------- control-plane images
@@ -408,8 +274,7 @@ build_node() {
 
 # ---------------------------------------------------------------- main
 # One build at a time: two would race on the same tags and contexts.
-exec 9>"$WORK/.lock"
-flock -n 9 || { log "another image build holds $WORK/.lock; waiting for it ..."; flock 9; }
+images_lock
 
 build_debian
 build_static_base

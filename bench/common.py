@@ -96,7 +96,9 @@ class LabEnv:
     is imported: settings are read from the environment once."""
 
     def __init__(self, tag: str, extra: dict | None = None):
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"k8slab-bench-{tag}-", dir="/tmp"))
+        # Short: a sandbox's unix sockets live below the data dir, and such a path has at most
+        # 107 bytes (/tmp/klab-grading-XXXXXXXX/data/sandboxes/<uuid>/c1234567/apiserver.sock).
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"klab-{tag}-", dir="/tmp"))
         # mkdtemp makes it 0700; a jailed shell's uid must traverse it to reach its home.
         os.chmod(self.tmp, 0o755)
         self.data = self.tmp / "data"

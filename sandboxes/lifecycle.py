@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Case, When
 from django.utils import timezone
 
-from sandboxes import coordination, progress
+from sandboxes import coordination, progress, signals
 from sandboxes.backends import get_backend
 from sandboxes.jail.layout import JailLayout
 from sandboxes.models import (ACTIVE_STATES, CLUSTER_STATES, USABLE_STATES, Sandbox,
@@ -95,6 +95,7 @@ def start(user, tier: str = "api", course: str = "", lesson: str = "",
             claimed = _claim_from_pool(user, tier, course, lesson)
             if claimed is not None:
                 record(claimed, "claimed", f"by {user} from the warm pool")
+                signals.announce_ready(claimed)
                 _send_refill()
                 return claimed
             sandbox = Sandbox.objects.create(owner=user, tier=tier, course=course, lesson=lesson,
@@ -184,6 +185,7 @@ def create(sandbox_id) -> str:
         return "skipped"
     record(sandbox, "ready", f"{(sandbox.ready_at - sandbox.provisioning_at).total_seconds():.1f}s")
     progress.publish(sandbox)
+    signals.announce_ready(sandbox)
     return "ready"
 
 

@@ -148,7 +148,23 @@ class LabEnv:
     def remove(self) -> None:
         # Anything still running from our temp dir (a cluster's components) is ours: end it.
         kill_pids(pids_matching(str(self.tmp)))
+        self.release_jails()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def release_jails(self) -> None:
+        """Each sandbox's jail removed as the product removes it (its cgroups, its home's own
+        filesystem): the benchmarks make sandboxes without stopping them, and rmtree alone would
+        leave every home mounted, with its loop device."""
+        directories = self.data / "sandboxes"
+        if not directories.is_dir():
+            return
+        from sandboxes.jail.layout import JailLayout  # Django is set up once a jail exists
+
+        for directory in directories.iterdir():
+            try:
+                JailLayout(directory, directory.name).remove()
+            except Exception as exc:  # noqa: BLE001 - the next one is still worth releasing
+                log(f"could not release the jail in {directory}: {exc}")
 
 
 def save(name: str, document: dict) -> Path:

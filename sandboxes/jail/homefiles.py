@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 from sandboxes.jail import bwrap, limits
@@ -16,6 +18,7 @@ from sandboxes.jail.layout import JAIL_HOME, JailLayout, running_as_root
 log = logging.getLogger(__name__)
 COPY_TIMEOUT = 60
 SKIPPED = ": skipping existing file"
+TAR_SAID = re.compile(r"^tar: (?P<name>.+?): (skipping existing file|Cannot open: .*)$")
 
 
 class HomeFilesError(RuntimeError):
@@ -27,7 +30,7 @@ def write_files(layout: JailLayout, files: list[tuple[str, bytes, int]]) -> int:
     (never replacing one of theirs). Returns how many were written."""
     archive = _Archive()
     for relpath, data, mode in files:
-        archive.add(relpath, io.BytesIO(data), len(data), mode)
+        archive.add(relpath, io.BytesIO(data), len(data), mode, int(time.time()))
     return _extract(layout, archive.close(), archive.files)
 
 
@@ -56,9 +59,9 @@ class _Archive:
         self.stream = io.BytesIO()
         self.tar = tarfile.open(fileobj=self.stream, mode="w", format=tarfile.GNU_FORMAT)
         self.directories: set[str] = set()
-        self.files = 0
+        self.files: list[str] = []
 
-    def add(self, relpath: str, fileobj, size: int, mode: int, mtime: int | None = None) -> None:
+    def add(self, relpath: str, fileobj, size: int, mode: int, mtime: int) -> None:
         parts = relpath.split("/")[:-1]
         for i in range(1, len(parts) + 1):
             directory = "/".join(parts[:i])
@@ -67,20 +70,21 @@ class _Archive:
                 info = tarfile.TarInfo(directory)
                 info.type = tarfile.DIRTYPE
                 info.mode = 0o700 if directory == ".kube" else 0o755
+                info.mtime = int(time.time())
                 self.tar.addfile(info)
         info = tarfile.TarInfo(relpath)
-        info.size, info.mode = size, mode & 0o777  # no setuid bits, whatever the source had
-        if mtime is not None:
-            info.mtime = mtime
+        # Permission bits only: no setuid bit, whatever the source had.
+        info.size, info.mode, info.mtime = size, mode & 0o777, mtime
         self.tar.addfile(info, fileobj)
-        self.files += 1
+        self.files.append(relpath)
 
     def close(self) -> bytes:
         self.tar.close()
         return self.stream.getvalue()
 
 
-def _extract(layout: JailLayout, archive: bytes, files: int) -> int:
+def _extract(layout: JailLayout, archive: bytes, files: list[str]) -> int:
+    """Run tar in the jail on archive; returns how many of files it wrote."""
     layout.ensure()
     command = ["tar", "-x", "-p", "--skip-old-files", "--warning=existing-file",
                "--no-same-owner", "-f", "-", "-C", JAIL_HOME]
@@ -99,14 +103,22 @@ def _extract(layout: JailLayout, archive: bytes, files: int) -> int:
             process.kill()
             process.communicate()
             raise HomeFilesError(f"copying into the home took more than {COPY_TIMEOUT} s") from None
+    except BlockingIOError:
+        raise HomeFilesError("the lab is running as many processes as it may") from None
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise HomeFilesError(f"tar could not start in the jail: {exc}") from None
     finally:
         run.finish()
-    lines = err.decode(errors="replace").splitlines()
-    skipped = sum(1 for line in lines if line.endswith(SKIPPED))
-    problems = [line for line in lines if not line.endswith(SKIPPED)]
+    # "tar: NAME: skipping existing file" (one of the learner's, kept), "tar: NAME: Cannot
+    # open: ..." (a path the learner made a symlink to nowhere, a full home): not written.
+    not_written, problems = set(), []
+    for line in err.decode(errors="replace").splitlines():
+        match = TAR_SAID.match(line)
+        if match:
+            not_written.add(match.group("name"))
+        if not line.endswith(SKIPPED):
+            problems.append(line)
     if process.returncode != 0 or problems:
-        # What tar could not write (a path the learner turned into a symlink, a full home) is
-        # reported; everything else was written.
         log.warning("copying into the home of sandbox %s: %s", layout.sandbox_id,
                     "; ".join(problems)[-1000:] or f"tar exited {process.returncode}")
-    return max(0, files - skipped - sum(1 for line in problems if "Cannot open" in line))
+    return sum(1 for name in files if name not in not_written)

@@ -1,11 +1,14 @@
 """Resource limits for everything that runs in a learner's jail: a cgroup (v1: pids, memory, cpu)
-per sandbox holding the limits, a child group per process tree (a shell, a script, a copy) so
-that tree can be killed and removed as a whole, and rlimits. A child process enters them before
-it drops to the learner's uid, so nothing of the learner's ever runs outside them.
+per sandbox holding the limits, a child pids group per process tree (a shell, a script, a copy)
+so that tree can be found, killed and removed as a whole, and rlimits. A child process enters
+them before it drops to the learner's uid, so nothing of the learner's ever runs outside them.
 
-The groups are made under the lab process's own group of each controller (plus "k8s-lab"), so
-the limits of whatever runs the lab still apply to its learners. Where this host has no cgroup
-v1 controller or the lab is not root, the run is unlimited and a warning says so once.
+The groups live at <controller>/k8s-lab/<sandbox id>, one per sandbox whichever lab process
+(web or worker) starts the run, so the limits are the sandbox's, not a process's. They are
+removed with the sandbox's files (release_sandbox). Memory and CPU have no per-run child: a
+removed memory group lingers in the kernel while pages are charged to it, and scripts run every
+few seconds. Where this host has no cgroup v1 controller or the lab is not root, the run has its
+rlimits only and a warning says so once.
 """
 from __future__ import annotations
 
@@ -32,24 +35,11 @@ OPEN_FILES = 8192
 _warned: set[str] = set()
 
 
-def _own_group(controller: str) -> str | None:
-    """The lab process's own group of a v1 controller, from /proc/self/cgroup."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            _, names, path = line.split(":", 2)
-            if controller in names.split(","):
-                return path
-    return None
-
-
 def base(controller: str) -> Path | None:
-    """Where this lab's sandbox groups of a controller live, or None if there is no such v1
-    controller on this host."""
+    """Where the sandbox groups of a controller live, or None if this host has no such v1
+    controller."""
     mount = CGROUP_ROOT / controller
-    own = _own_group(controller)
-    if own is None or not (mount / "cgroup.procs").exists():
-        return None
-    return mount / own.lstrip("/") / GROUP
+    return mount / GROUP if (mount / "cgroup.procs").exists() else None
 
 
 def unavailable_reason() -> str | None:
@@ -97,13 +87,12 @@ def _ensure_sandbox_group(sandbox_id: str) -> dict[str, Path]:
 
 
 class Run:
-    """One process tree in a sandbox's jail, in a child group of each controller. Made in the
-    lab process; enter() runs in the forked child; finish() kills what is left and removes the
-    groups."""
+    """One process tree in a sandbox's jail. Made in the lab process; enter() runs in the forked
+    child; finish() kills what is left of the tree and removes its pids group."""
 
     def __init__(self, sandbox_id: str, kind: str):
         self.sandbox_id = sandbox_id
-        self.groups: list[Path] = []
+        self.tree: Path | None = None
         self.limited = False
         self._nproc = settings.JAIL_PIDS_MAX
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -114,14 +103,13 @@ class Run:
                 _warned.add(reason)
                 log.warning("learners' jails have NO pids, memory or CPU limits: %s", reason)
             return
-        name = f"{kind}-{uuid.uuid4().hex[:12]}"
-        for group in _ensure_sandbox_group(sandbox_id).values():
-            child = group / name
-            child.mkdir()
-            self.groups.append(child)
+        groups = _ensure_sandbox_group(sandbox_id)
+        self.tree = groups["pids"] / f"{kind}-{uuid.uuid4().hex[:12]}"
+        self.tree.mkdir()
         self.limited = True
         # Encoded now: the child between fork and exec should do as little as possible.
-        self._procs = [os.fsencode(g / "cgroup.procs") for g in self.groups]
+        self._procs = [os.fsencode(g / "cgroup.procs")
+                       for g in (self.tree, groups["memory"], groups["cpu"])]
 
     def enter(self, as_learner: bool) -> None:
         """In the child, before exec and before it drops root: join the groups, set rlimits."""
@@ -141,10 +129,10 @@ class Run:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     def finish(self, wait: float = 5.0) -> None:
-        """Kill every process still in the run's groups and remove them (bounded in time)."""
-        self.groups = _empty_and_remove(self.groups, wait)
-        if self.groups:
-            log.warning("processes of sandbox %s outlived their run", self.sandbox_id)
+        """Kill every process still in the run's tree and remove its group (bounded in time)."""
+        if self.tree is not None and _empty_and_remove([self.tree], wait):
+            log.warning("processes of sandbox %s outlived their run: %s", self.sandbox_id,
+                        _pids(self.tree))
 
 
 def _pids(group: Path) -> list[int]:
@@ -178,16 +166,16 @@ def _empty_and_remove(groups: list[Path], wait: float) -> list[Path]:
 
 
 def release_sandbox(sandbox_id: str) -> None:
-    """Remove a sandbox's groups (when its files are removed): whatever still runs is killed."""
+    """Remove a sandbox's groups (with its files): whatever still runs in them is killed."""
     if unavailable_reason() is not None:
         return
+    pids_group = base("pids") / str(sandbox_id)
+    if pids_group.is_dir():
+        _empty_and_remove([p for p in pids_group.iterdir() if p.is_dir()], wait=5.0)
     for controller in CONTROLLERS:
         group = base(controller) / str(sandbox_id)
-        if not group.is_dir():
-            continue
-        _empty_and_remove([p for p in group.iterdir() if p.is_dir()], wait=5.0)
-        with contextlib.suppress(OSError):
-            group.rmdir()
+        if group.is_dir() and _empty_and_remove([group], wait=5.0):
+            log.warning("could not remove %s: %s still run there", group, _pids(group))
 
 
 def child_setup(run: Run, uid: int | None, gid: int | None, tty: bool = False):

@@ -22,6 +22,10 @@ from sandboxes.jail.layout import JailLayout, running_as_root
 OUTPUT_LIMIT = 256 * 1024
 
 
+OUT_OF_PROCESSES = ("Your lab is running as many processes as it may; end some (or wait for "
+                    "them) and the check runs again.")
+
+
 class ScriptRefused(RuntimeError):
     """The script could not be started in the jail; the message says why, for the learner."""
 
@@ -65,11 +69,13 @@ def _run_jailed(layout: JailLayout, argv: list[str], timeout: float) -> tuple[in
                 preexec_fn=limits.child_setup(run, layout.uid if as_root else None,
                                               layout.gid if as_root else None))
         except BlockingIOError:
-            raise ScriptRefused("Your lab is running as many processes as it may; end some "
-                                "(or wait for them) and the check runs again.") from None
+            raise ScriptRefused(OUT_OF_PROCESSES) from None
         except (OSError, subprocess.SubprocessError) as exc:
             raise ScriptRefused(f"The check could not start in your lab: {exc}") from None
-        return collect(process, timeout)
+        code, out, err = collect(process, timeout)
+        if code and err.startswith("bwrap: ") and "Resource temporarily unavailable" in err:
+            raise ScriptRefused(OUT_OF_PROCESSES)  # the jail itself could not fork
+        return code, out, err
     finally:
         # The jail's PID namespace ended with its first process; whatever got out of that
         # (nothing should) is killed with its cgroup.

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-import shutil
-
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 
@@ -138,7 +136,7 @@ def ready_sandbox(api_cluster, owner, transactional_db, settings):
     sandbox.save()
     yield sandbox
     async_to_sync(registry.close_all)()
-    shutil.rmtree(lifecycle.sandbox_dir(sandbox), ignore_errors=True)
+    lifecycle._remove_files(sandbox)  # its jail's processes, cgroups and home mount too
 
 
 def pytest_report_header(config):

@@ -132,9 +132,12 @@ def test_a_script_that_runs_too_long_is_stopped_with_a_message(ready_sandbox):
 
 def test_a_script_runs_as_the_learners_unprivileged_uid(ready_sandbox):
     import os
-    result = evaluate(_check("script", script="id -u"), Context(ready_sandbox))
-    if os.geteuid() == 0:
-        assert int(result.message) >= 200000
+    from sandboxes import lifecycle
+    result = evaluate(_check("script", script="touch ~/made; id -u"), Context(ready_sandbox))
+    assert result.message == "1000"  # the jail's learner, as in their terminal
+    if os.geteuid() == 0:  # outside, a host uid of the sandbox's own
+        made = lifecycle.sandbox_dir(ready_sandbox) / "home" / "made"
+        assert made.stat().st_uid >= 200000
 
 
 def test_a_cluster_that_is_gone_gives_a_clear_message_not_an_error(ready_sandbox, tmp_path):
@@ -160,11 +163,10 @@ def test_without_a_sandbox_cluster_checks_ask_to_start_the_lab():
 
 
 def test_a_script_result_is_reused_briefly_but_not_after_a_command_or_a_check(ready_sandbox):
-    import uuid
-    from pathlib import Path
-    # The script runs as the learner's uid: it counts its runs in a file it may write.
-    marker = Path(f"/tmp/k8slab-test-runs-{uuid.uuid4().hex}")
-    check = _check("script", id="s", script=f"echo x >> {marker}; echo counted")
+    from sandboxes import lifecycle
+    # The script runs in the learner's jail, in their home: it counts its runs in a file there.
+    marker = lifecycle.sandbox_dir(ready_sandbox) / "home" / "runs"
+    check = _check("script", id="s", script="echo x >> ~/runs; echo counted")
     evaluate(check, Context(ready_sandbox))
     evaluate(check, Context(ready_sandbox))
     assert marker.read_text().count("x") == 1  # reused

@@ -126,14 +126,20 @@ def api_cluster():
     backend.delete(name)
 
 
-@pytest.fixture
-def ready_sandbox(api_cluster, owner, transactional_db, settings):
+def make_ready_sandbox(api_cluster, user) -> Sandbox:
+    """A ready api-tier sandbox of user's on the module's cluster (several may share it)."""
     name, kubeconfig = api_cluster
-    sandbox = Sandbox.objects.create(owner=owner, tier="api", backend="kwok", state=State.READY,
-                                     host=settings.LAB_HOST, cluster=name + "-" + owner.username[:3],
+    sandbox = Sandbox.objects.create(owner=user, tier="api", backend="kwok", state=State.READY,
+                                     host=settings.LAB_HOST, cluster=name + "-" + user.username[:3],
                                      ready_at=timezone.now())
     sandbox.kubeconfig = str(lifecycle._install_kubeconfig(sandbox, kubeconfig))
     sandbox.save()
+    return sandbox
+
+
+@pytest.fixture
+def ready_sandbox(api_cluster, owner, transactional_db, settings):
+    sandbox = make_ready_sandbox(api_cluster, owner)
     yield sandbox
     async_to_sync(registry.close_all)()
     lifecycle._remove_files(sandbox)  # its jail's processes, cgroups and home mount too

@@ -1,6 +1,6 @@
-"""What the jail tests share: a second learner's sandbox on the same cluster, the processes a
-sandbox's uid runs on the host, a script check run the way grading runs it, and the terminal's
-output without its escape sequences."""
+"""What the jail tests share: a second learner's sandbox on the same cluster, a root-owned victim
+directory for symlinks to point at, the processes a sandbox's uid runs on the host, and the
+terminal's output without its escape sequences. (Test modules import the fixtures by name.)"""
 from __future__ import annotations
 
 import re
@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.utils import timezone
 
 from sandboxes import lifecycle
 from sandboxes.jail.layout import JailLayout
-from sandboxes.models import Sandbox, State
 from sandboxes.terminal import registry
+from tests.conftest import make_ready_sandbox
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
@@ -51,14 +50,9 @@ async def end_terminal(sandbox) -> None:
 
 
 @pytest.fixture
-def other_sandbox(api_cluster, other, transactional_db, settings):
+def other_sandbox(api_cluster, other, transactional_db):
     """A second learner's ready sandbox, on the same cluster as ready_sandbox."""
-    name, kubeconfig = api_cluster
-    sandbox = Sandbox.objects.create(owner=other, tier="api", backend="kwok", state=State.READY,
-                                     host=settings.LAB_HOST, cluster=name + "-" + other.username[:3],
-                                     ready_at=timezone.now())
-    sandbox.kubeconfig = str(lifecycle._install_kubeconfig(sandbox, kubeconfig))
-    sandbox.save()
+    sandbox = make_ready_sandbox(api_cluster, other)
     yield sandbox
     async_to_sync(end_terminal)(sandbox)
     lifecycle._remove_files(sandbox)

@@ -54,7 +54,8 @@ def test_no_template_has_an_inline_script_or_event_handler():
     for path in sorted((ROOT / "templates").rglob("*.html")):
         text = path.read_text()
         for tag in re.findall(r"<script\b[^>]*>", text):
-            if "src=" not in tag:
+            # A JSON data block is never run, so the policy has nothing to say about it.
+            if "src=" not in tag and 'type="application/json"' not in tag:
                 offences.append(f"{path.name}: {tag}")
         offences += [f"{path.name}: {m}" for m in re.findall(r"\son[a-z]+\s*=", text)]
         offences += [f"{path.name}: {m}" for m in re.findall(r"javascript:", text)]

@@ -90,9 +90,24 @@ def pods_running(kubeconfig, selector: str, count: int) -> bool:
 
 
 @contextlib.contextmanager
-def kind_clusters_or_skip(*names: str):
+def as_lab_instance(instance_id: str | None):
+    """Act as another lab instance sharing this Docker host (its own LAB_INSTANCE_ID), or as
+    this one with None."""
+    from django.test import override_settings
+
+    if instance_id is None:
+        yield
+        return
+    with override_settings(LAB_INSTANCE_ID=instance_id):
+        yield
+
+
+@contextlib.contextmanager
+def kind_clusters_or_skip(*names: str, instances: dict[str, str] | None = None):
     """Real kind clusters made through the lab's KindBackend, deleted afterwards; the test is
-    skipped, saying why, where the full tier is not built. Yields {name: admin kubeconfig}."""
+    skipped, saying why, where the full tier is not built. `instances` names the other lab
+    instance that makes (and deletes) a cluster; the rest are this instance's. Yields
+    {name: admin kubeconfig}."""
     import pytest
     from sandboxes.backends import get_backend
 
@@ -100,8 +115,44 @@ def kind_clusters_or_skip(*names: str):
     health = backend.health()
     if not health.get("ok"):
         pytest.skip(f"the full tier is not built here: {health.get('error')}")
+    instances = instances or {}
+    made = {}
     try:
-        yield {name: backend.create(name, lambda *a: None) for name in names}
+        for name in names:
+            with as_lab_instance(instances.get(name)):
+                made[name] = backend.create(name, lambda *a: None)
+        yield made
     finally:
         for name in names:
-            backend.delete(name)
+            with as_lab_instance(instances.get(name)):
+                backend.delete(name)
+
+
+@contextlib.contextmanager
+def host_service(marker: str):
+    """An HTTP service of the test on this host, listening on every address (0.0.0.0) on a free
+    port and answering `marker`, as a careless host service would; stopped afterwards. Yields
+    its port."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Marker(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = marker.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("0.0.0.0", 0), Marker)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

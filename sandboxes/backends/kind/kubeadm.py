@@ -23,6 +23,8 @@ PATCHES_IN_NODE = f"{NODE_FILES_IN_NODE}/patches"
 APISERVER_FILES = "/etc/kubernetes/k8s-lab"
 AUTHORIZATION_CONFIG = f"{APISERVER_FILES}/authorization.yaml"
 REFUSER_KUBECONFIG = f"{APISERVER_FILES}/refuser.kubeconfig"
+REFUSER_URL = ("https://127.0.0.1:1/k8s-lab/"
+               "secrets-of-kube-system-and-lab-system-are-not-readable-in-this-lab")
 
 
 def kubeadm_patches() -> dict[str, str]:
@@ -38,7 +40,9 @@ def authorization_config() -> dict:
     namespaces to the learner (policy.protected_secrets_conditions). That authorizer is a webhook
     that nobody serves: its match conditions pick the requests, and for those the API server,
     finding nothing at the address (connection refused, which it does not retry), falls back to
-    its failure policy, Deny. Every other request skips it without a connection."""
+    its failure policy, Deny. Every other request skips it without a connection. (A denial that
+    comes with an error reaches the client as an internal error, not as 403 Forbidden: a real
+    403 would need a process answering here; the refusal holds either way.)"""
     return {
         "apiVersion": "apiserver.config.k8s.io/v1", "kind": "AuthorizationConfiguration",
         "authorizers": [
@@ -59,10 +63,12 @@ def authorization_config() -> dict:
 
 def refuser_kubeconfig() -> dict:
     """Where the refusing authorizer "is": a loopback port in the node's network namespace, where
-    nothing listens (binding it would take root on the node). No credentials: it is never asked."""
+    nothing listens (binding it would take root on the node). No credentials: it is never asked.
+    The API server answers a refused request with an internal error that quotes this address,
+    so its path says why."""
     return {
         "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "nobody", "cluster": {"server": "https://127.0.0.1:1/k8s-lab-refuses"}}],
+        "clusters": [{"name": "nobody", "cluster": {"server": REFUSER_URL}}],
         "users": [{"name": "kube-apiserver", "user": {}}],
         "contexts": [{"name": "nobody", "context": {"cluster": "nobody", "user": "kube-apiserver"}}],
         "current-context": "nobody",

@@ -87,12 +87,14 @@ def cluster_component(user: str, groups: str) -> str:
 # deletion of Pods it has stopped), their status, events, and the service account tokens of the
 # Pods it runs. A node identity gets nothing more there, so that one minted some other way (a
 # bootstrap token, a signed CSR) is no key to kube-system.
+# (An admission request has no subResource key at all when it is about the object itself.)
+_SUBRESOURCE = "(has(request.subResource) ? request.subResource : '')"
 KUBELET_WRITES = (
     "(request.resource.group == '' && request.resource.resource == 'pods'"
-    " && request.subResource in ['', 'status'])"
+    f" && {_SUBRESOURCE} in ['', 'status'])"
     " || (request.resource.resource == 'events' && request.resource.group in ['', 'events.k8s.io'])"
     " || (request.resource.group == '' && request.resource.resource == 'serviceaccounts'"
-    " && request.subResource == 'token')")
+    f" && {_SUBRESOURCE} == 'token')")
 SYSTEM_CALLER = (
     "(" + cluster_component("request.userInfo.username", "request.userInfo.groups") + ")"
     f" || (request.userInfo.username.startsWith('system:node:') && ({KUBELET_WRITES}))")

@@ -165,3 +165,33 @@ async def test_a_full_home_is_the_learners_ordinary_error(owner, ready_sandbox, 
     await term.run("rm ~/fill", "rm")
     await term.close()
     await other_term.close()
+
+
+@needs_home_fs
+async def test_an_earlier_home_moves_into_its_own_filesystem_intact(settings):
+    """A sandbox from before homes were bounded keeps its files (and its symlinks as symlinks)."""
+    import os
+    import uuid
+    from pathlib import Path
+
+    from sandboxes.jail.layout import JailLayout
+
+    settings.JAIL_HOME_BYTES = 32 * MiB
+    sandbox_id = f"migrate-{uuid.uuid4().hex[:8]}"
+    layout = JailLayout(Path(settings.SANDBOX_DIR) / sandbox_id, sandbox_id)
+    (layout.home / "work").mkdir(parents=True)
+    (layout.home / "work" / "notes.txt").write_text("mine\n")
+    os.symlink("/etc/passwd", layout.home / "link")
+    for path in (layout.home, layout.home / "work", layout.home / "work" / "notes.txt"):
+        os.chown(path, layout.uid, layout.gid)
+    os.lchown(layout.home / "link", layout.uid, layout.gid)
+    try:
+        layout.ensure()
+        assert homefs.is_bounded(layout.home)
+        assert (layout.home / "work" / "notes.txt").read_text() == "mine\n"
+        assert os.readlink(layout.home / "link") == "/etc/passwd"
+        assert (layout.home / "work" / "notes.txt").stat().st_uid == layout.uid
+        assert not (layout.root / "home.before-fs").exists()
+    finally:
+        layout.remove()
+    assert not homefs.is_bounded(layout.home) and not layout.root.exists()

@@ -227,3 +227,13 @@ def test_another_instances_network_is_recognised(settings):
 def test_kinds_step_lines_become_progress(line, step):
     found = progress_step(line.strip())
     assert (found[0] if found else None) == step
+
+
+def test_the_setup_pods_account_is_the_labs_administrator_and_no_learners():
+    setup_pod = pytest.importorskip("sandboxes.backends.kind.setup_pod")
+    account = f"system:serviceaccount:{bootstrap.TOOLBOX_NAMESPACE}:{setup_pod.SETUP_SERVICE_ACCOUNT}"
+    assert policy.LAB_ADMIN_SERVICE_ACCOUNTS == [account]
+    # It lives where the learner has no Pods, exec, tokens or Secrets.
+    assert bootstrap.TOOLBOX_NAMESPACE in policy.PROTECTED_NAMESPACES
+    assert f"'{account}'" in policy.SYSTEM_CALLER
+    assert f"'{account}'" in policy.protected_secrets_conditions()[-1]

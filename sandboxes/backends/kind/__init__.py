@@ -16,6 +16,7 @@ The package's modules, one concern each:
                 manifests, and the calls that create them)
   policy.py     what the learner may do: role, admission policies, the Secrets authorizer (pure)
   images.py     the pinned images and how to build them
+  setup_pod.py  where a course's setup script runs as the cluster's administrator
 """
 from sandboxes.backends.kind.bootstrap import TOOLBOX_NAMESPACE, TOOLBOX_POD
 from sandboxes.backends.kind.driver import KindBackend

@@ -69,17 +69,24 @@ READ_ONLY_GROUPS = [
 READ = ["get", "list", "watch"]
 WRITE = ["create", "update", "patch", "delete", "deletecollection"]
 CLUSTER_ADMIN_GROUPS = ["system:masters", "kubeadm:cluster-admins"]
+# The lab's own administrator inside the cluster: the course setup pod's service account
+# (setup_pod.py), cluster-admin by design. The learner can reach neither its pod nor a token of
+# it: lab-system is read-only to them (no Pods, exec, tokens or Secrets there).
+LAB_ADMIN_SERVICE_ACCOUNTS = ["system:serviceaccount:lab-system:lab-setup"]
 
 
 def cluster_component(user: str, groups: str) -> str:
     """CEL: the caller is one of the cluster's own components (the controllers' service accounts
     in kube-system, the control plane's own identities) or the lab's admin credentials (kind's
     admin.conf: group kubeadm:cluster-admins, which a learner cannot join: they cannot have a
-    certificate signed). `user` and `groups` name the caller in the CEL environment at hand."""
+    certificate signed; the setup pod's account). `user` and `groups` name the caller in the CEL
+    environment at hand."""
     admin = ", ".join(f"'{g}'" for g in CLUSTER_ADMIN_GROUPS)
+    lab_admins = ", ".join(f"'{a}'" for a in LAB_ADMIN_SERVICE_ACCOUNTS)
     return (f"{user}.startsWith('system:serviceaccount:kube-system:')"
             f" || {user}.startsWith('system:kube-')"
             f" || {user} == 'system:apiserver'"
+            f" || {user} in [{lab_admins}]"
             f" || (has({groups}) && {groups}.exists(g, g in [{admin}]))")
 
 

@@ -88,7 +88,9 @@ class QuizAnswer(models.Model):
 
 
 class LessonSetup(models.Model):
-    """A lesson's setup script, run once against one sandbox (claimed by creating this row)."""
+    """A lesson's setup script, or the course's own (lesson "_course": setup.COURSE_LEVEL), run
+    once against one sandbox: creating this row claims the run; exit_code stays empty while it
+    runs, and keeps the script's exit code after (-1: it did not finish or could not start)."""
 
     sandbox_id = models.UUIDField()
     course = models.SlugField(max_length=100)

@@ -1,5 +1,7 @@
 """Live grading: while a lesson page is open, its exercises are re-graded every second, and at
-once when the learner runs a command, and the page is told only when something changed."""
+once when the learner runs a command, and the page is told only when something changed. A
+script check that runs long goes on in the background (grading.script_runs) and shows as still
+checking meanwhile, so it never holds the loop or the lesson's other checks."""
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +13,7 @@ from django.conf import settings
 
 from courses.catalog import get_course
 from courses.exercise_views import lesson_status_payload
-from courses.grading.engine import grade_lesson, remember, sandbox_for
-from courses.setup import ensure_setup
+from courses.grading.engine import grade_lesson, remember
 from sandboxes.progress import learner_group
 from sandboxes.refusals import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, refuse
 
@@ -86,8 +87,8 @@ class GradingConsumer(AsyncJsonWebsocketConsumer):
     def _grade(self):
         course = get_course(self.course.slug) or self.course  # follow edits of the lesson file
         lesson = course.lesson(self.lesson.slug) or self.lesson
-        ensure_setup(sandbox_for(self.user, lesson.tier), course, lesson)
-        results = grade_lesson(course, lesson, self.user, record=False)
+        # The lesson's setup is not run here: the lesson page sent it to the worker (setup.py).
+        results = grade_lesson(course, lesson, self.user, record=False, live=True)
         self._results = results
         return (lesson_status_payload(course, lesson, self.user, results),
                 {r.slug: r.passed for r in results})

@@ -55,7 +55,7 @@ def tier_status(user, tier: str) -> dict:
 @require_GET
 def lesson_status(request, course_slug, lesson_slug):
     course, lesson, _ = _lesson_and_exercise(course_slug, lesson_slug)
-    results = grade_lesson(course, lesson, request.user)
+    results = grade_lesson(course, lesson, request.user, live=True)
     return JsonResponse(lesson_status_payload(course, lesson, request.user, results))
 
 

@@ -10,13 +10,21 @@ from dataclasses import dataclass, field
 
 from courses.course_files import Check
 from courses.fieldpath import resolve
+from courses.grading import script_messages
 from courses.grading.compare import compare, comparison_of, show
 from courses.grading.results import CheckResult
+from courses.grading.script_runs import ScriptRuns
 from courses.schema import DEFAULT_API_VERSIONS
 from sandboxes import inspect
 from sandboxes.models import Sandbox
+from sandboxes.progress import poke_learner
 
-DEFAULT_SCRIPT_TIMEOUT = 15
+# Long enough for a script that waits for a rollout (`kubectl rollout status`, `kubectl wait`)
+# on a busy lab; a check may set its own `timeout` (schema.SCRIPT_TIMEOUT_MAX at the most).
+DEFAULT_SCRIPT_TIMEOUT = 60
+# How long one live grading pass waits for its script checks, all together, before it reports
+# the slow ones as still checking (they go on in the background: script_runs).
+LIVE_SCRIPT_WAIT = 1.5
 
 
 @dataclass
@@ -26,10 +34,23 @@ class Context:
     sandbox: Sandbox | None
     answers: dict = field(default_factory=dict)  # check id -> the learner's latest answer
     fresh: bool = False  # True when the learner pressed Check: nothing reused
+    # Live grading (the open lesson's socket, its polling fallback): a script check that takes
+    # longer than LIVE_SCRIPT_WAIT is reported as still checking, never waited for.
+    live: bool = False
     # What a check that needs a cluster says when there is none that can serve it.
     no_cluster: str = "Start your lab: this is checked on your own cluster."
     _objects: dict = field(default_factory=dict)
     _commands: list | None = None
+    _scripts_until: float | None = None
+
+    def script_wait(self, timeout: float) -> float:
+        """Seconds a script check may still be waited for in this pass: the whole run, except
+        in live grading, where all the pass's scripts share LIVE_SCRIPT_WAIT."""
+        if not self.live:
+            return timeout + 15
+        if self._scripts_until is None:
+            self._scripts_until = time.monotonic() + LIVE_SCRIPT_WAIT
+        return max(0.0, self._scripts_until - time.monotonic())
 
     def object(self, ref: dict):
         key = ("get", _api_version(ref), ref["kind"], ref.get("namespace"), ref.get("name"))
@@ -68,8 +89,9 @@ def evaluate(check: Check, ctx: Context) -> CheckResult:
     if needs_cluster and ctx.sandbox is None:
         return CheckResult(check.id, check.kind, title, False, ctx.no_cluster)
     try:
-        passed, message = EVALUATORS[check.kind](check, ctx)
-        return CheckResult(check.id, check.kind, title, passed, message)
+        # (passed, message), and for scripts maybe a third item: {"error": ...} or {"pending": ...}
+        passed, message, *flags = EVALUATORS[check.kind](check, ctx)
+        return CheckResult(check.id, check.kind, title, passed, message, **(flags[0] if flags else {}))
     except inspect.ClusterUnreachable as exc:
         return CheckResult(check.id, check.kind, title, False, str(exc), error=True)
     except inspect.ObjectQueryError as exc:
@@ -278,29 +300,49 @@ class RecentResults:
 
 
 _script_results = RecentResults(SCRIPT_REUSE_SECONDS, SCRIPT_RESULTS_MOST)
+# The last result of each script, shown while it runs again in the background (a check that
+# passed does not flicker to "still checking" every few seconds).
+KNOWN_SECONDS = 600.0
+_known_results = RecentResults(KNOWN_SECONDS, SCRIPT_RESULTS_MOST)
+_script_runs = ScriptRuns()
 
 
-def _script(check: Check, ctx: Context) -> tuple[bool, str]:
+def _script(check: Check, ctx: Context) -> tuple:
     spec = check.spec
     timeout = spec.get("timeout") or DEFAULT_SCRIPT_TIMEOUT
     last_command = ctx.commands()[-1].pk if ctx.commands() else None
-    key = (ctx.sandbox.pk, spec["script"])
+    sandbox = ctx.sandbox
+    key = (sandbox.pk, spec["script"])
     cached = None if ctx.fresh else _script_results.get(key, last_command)
     if cached:
         return cached
-    result = _run_script(spec, ctx, timeout)
-    _script_results.put(key, last_command, result)
-    return result
+
+    def run_and_keep():
+        result = _run_script(spec["script"], sandbox, timeout)
+        _script_results.put(key, last_command, result)
+        _known_results.put(key, None, result)
+        return result
+
+    if ctx.fresh:
+        try:
+            return _script_runs.run_fresh(key, run_and_keep, 2 * timeout + 30)
+        except TimeoutError:  # the earlier run and this one together took too long
+            return False, f"The check did not finish within {timeout} s.", {"error": True}
+    result = _script_runs.result_within(key, run_and_keep, ctx.script_wait(timeout),
+                                        on_late=lambda: poke_learner(sandbox.owner_id))
+    if result is not None:
+        return result
+    return _known_results.get(key, None) or (
+        False, f"Still checking… (this check may take up to {timeout} s)", {"pending": True})
 
 
-def _run_script(spec: dict, ctx: Context, timeout) -> tuple[bool, str]:
-    code, out, err = inspect.run_script(ctx.sandbox, spec["script"], timeout)
-    first = next((line.strip() for line in out.splitlines() if line.strip()), "")
+def _run_script(script: str, sandbox: Sandbox, timeout) -> tuple:
+    code, out, err = inspect.run_script(sandbox, script, timeout)
     if code is None:
-        return False, f"The check did not finish within {timeout} s."
+        return False, f"The check did not finish within {timeout} s.", {"error": True}
     if code == 0:
-        return True, first or "Done."
-    return False, first or "Not yet."
+        return True, script_messages.success_message(out)
+    return False, script_messages.failure_message(out, err, code)
 
 
 EVALUATORS = {"resource": _resource, "command": _command, "quiz": _quiz, "script": _script}

@@ -43,10 +43,11 @@ def grade_exercise(exercise: Exercise, sandbox: Sandbox | None, answers: dict,
 
 
 def grade_lesson(course: Course, lesson: Lesson, user, sandbox: Sandbox | None = None,
-                 record: bool = True) -> list[ExerciseResult]:
+                 record: bool = True, live: bool = False) -> list[ExerciseResult]:
     """Every exercise of the lesson, in one pass (objects are fetched once per cluster for all
     checks). Each exercise is graded on the cluster that can serve its tier; given `sandbox`, on
-    that one where it can."""
+    that one where it can. `live`: for the open page, where a slow script check is reported as
+    still checking rather than waited for (checks.Context.live)."""
     contexts: dict = {}
     results = []
     for exercise in lesson.exercises:
@@ -55,7 +56,7 @@ def grade_lesson(course: Course, lesson: Lesson, user, sandbox: Sandbox | None =
         else:
             target = sandbox_for(user, exercise.tier)
         key = target.pk if target is not None else ("no cluster", exercise.tier)
-        ctx = contexts.setdefault(key, Context(sandbox=target))
+        ctx = contexts.setdefault(key, Context(sandbox=target, live=live))
         result = grade_exercise(exercise, target, answers_for(user, course.slug, exercise.slug), ctx)
         results.append(result)
         if record and user is not None and user.is_authenticated:

@@ -12,6 +12,7 @@ class CheckResult:
     passed: bool
     message: str
     error: bool = False  # the check could not be evaluated (cluster down, script timed out)
+    pending: bool = False  # a script still running in the background: no result yet
 
 
 @dataclass

@@ -11,6 +11,8 @@ urlpatterns = [
          name="lesson-complete"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/status/", exercise_views.lesson_status,
          name="lesson-status"),
+    path("courses/<slug:course_slug>/<slug:lesson_slug>/setup/", views.lesson_setup,
+         name="lesson-setup"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/exercises/<slug:exercise_slug>/check/",
          exercise_views.check, name="exercise-check"),
     path("courses/<slug:course_slug>/<slug:lesson_slug>/exercises/<slug:exercise_slug>/answer/",

@@ -6,9 +6,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from courses import setup
 from courses.catalog import all_courses, get_course, version_of
 from courses.grading.checks import default_title, quiz_type
-from courses.grading.engine import passed_exercises, required_exercises
+from courses.grading.engine import passed_exercises, required_exercises, sandbox_for
 from courses.models import ExerciseProgress, LessonProgress, QuizAnswer
 from courses.rendering import render_markdown
 from sandboxes import tiers
@@ -74,6 +75,9 @@ def lesson_detail(request, course_slug, lesson_slug):
     # so an author editing it sees them at once and a learner never meets a 500.
     problems = [p for p in course.problems if p.path == lesson.path]
     exercises = _exercise_panel(request.user, course, lesson)
+    # Opening a lesson prepares the learner's cluster for it (off the request: a task).
+    setup_status = setup.request_setup(sandbox_for(request.user, lesson.tier), course, lesson)
+    sandbox, need = _lab_sandbox(request.user, lesson), _needed_tier(lesson)
     return render(request, "courses/lesson.html", {
         "exercises": exercises,
         "locked": _locked(lesson, exercises),
@@ -86,21 +90,65 @@ def lesson_detail(request, course_slug, lesson_slug):
         "done": done,
         "is_done": lesson.slug in done,
         "problems": problems,
-        "sandbox": _lab_sandbox(request.user, lesson),
-        "full_switch": _full_switch(exercises),
+        "sandbox": sandbox,
+        "need": need,
+        "lab_action": _lab_action(sandbox, need),
+        "need_for": _needing_more(lesson, exercises),
+        "setup": setup_status,
+        "tiers": tiers.for_page(),
     })
 
 
 def _lab_sandbox(user, lesson):
     """The cluster the lab panel and terminal show: the learner's active one that can serve the
-    lesson (a full cluster serves an api lesson too)."""
-    return tiers.closest(Sandbox.objects.active().owned_by(user), lesson.tier)
+    lesson (a full cluster serves an api lesson too), else their active one of any tier (the
+    panel then offers to switch)."""
+    active = Sandbox.objects.active().owned_by(user)
+    return tiers.closest(active, lesson.tier) or active.first()
 
 
-def _full_switch(exercises) -> list[str]:
-    """Titles of the exercises that need a full cluster, when this lab offers one: the lab panel
-    offers to start (or switch to) a full cluster for them."""
-    return [ex["title"] for ex in exercises if ex["tier"] != tiers.DEFAULT and ex["offered"]]
+def _needed_tier(lesson) -> str:
+    """The tier of cluster the lab panel's one button gets the learner: the most any part of
+    the lesson needs, of the tiers this lab offers (a full-tier exercise in a lab without full
+    clusters is optional, so it does not ask for one)."""
+    wanted = [lesson.tier, *(ex.tier for ex in lesson.exercises)]
+    offered = [t for t in wanted if t in tiers.REGISTRY and tiers.get(t).enabled]
+    if not offered:
+        return lesson.tier
+    return max(offered, key=lambda name: tiers.get(name).rank)
+
+
+def _lab_action(sandbox, need: str) -> str:
+    """What the lab panel's one button does first: "start" a cluster, "switch" to one of the
+    needed tier, or nothing ("") when the learner's cluster serves the lesson. (The page's script
+    keeps it up to date as the cluster changes.)"""
+    if sandbox is None:
+        return "start"
+    return "" if tiers.satisfies(sandbox.tier, need) else "switch"
+
+
+def _needing_more(lesson, exercises) -> list[str]:
+    """Titles of the exercises that need more than the lesson's own tier, when this lab offers
+    it: the lab panel says why it asks for that cluster."""
+    return [ex["title"] for ex in exercises
+            if ex["offered"] and not tiers.satisfies(lesson.tier, ex["tier"])]
+
+
+@login_required
+def lesson_setup(request, course_slug, lesson_slug):
+    """The lesson's setup on the learner's cluster, as JSON: GET reads it; POST sends it to run
+    if it has not (the page does when the cluster becomes ready), with again=1 after it failed."""
+    course = _get_course_or_404(course_slug)
+    lesson = _get_lesson_or_404(course, lesson_slug)
+    sandbox = sandbox_for(request.user, lesson.tier)
+    if request.method == "POST":
+        found = (setup.run_again if request.POST.get("again") == "1" else setup.request_setup)(
+            sandbox, course, lesson)
+    elif request.method == "GET":
+        found = setup.status(sandbox, course, lesson)
+    else:
+        return JsonResponse({"error": "GET or POST only."}, status=405)
+    return JsonResponse(found.as_dict())
 
 
 def _exercise_panel(user, course, lesson) -> list[dict]:

@@ -1,7 +1,8 @@
-"""The full tier in a real browser: a learner reading the worker-nodes lesson on an API cluster
-switches to a full (kind) cluster for the exercises that need real containers; the terminal
-follows into the toolbox pod, a real Pod runs and logs, and the checks turn green by themselves.
-Real Docker, kind, worker and Chromium; skipped where the full tier is not built."""
+"""The full tier in a real browser: a learner with an API cluster from an earlier lesson opens
+the worker-nodes lesson, whose exercises need real containers; the lab panel's one button
+switches them to a full (kind) cluster; the terminal follows into the toolbox pod, a real Pod
+runs and logs, and the checks turn green by themselves. Real Docker, kind, worker and Chromium;
+skipped where the full tier is not built."""
 import pytest
 from django.conf import settings
 
@@ -13,6 +14,7 @@ from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.cluster]
 LESSON = "/courses/kubernetes-architecture/worker-nodes/"
+EARLIER = "/courses/kubernetes-architecture/what-is-kubernetes/"
 
 
 @pytest.fixture
@@ -36,17 +38,20 @@ def test_a_learner_switches_to_a_full_cluster_and_reads_a_real_pods_log(full_tie
     with browser_page() as page:
         page.on("dialog", lambda dialog: dialog.accept())
         log_in(page, full_tier_lab, owner.username, password)
+        # An API cluster first, started from an earlier lesson that needs nothing more.
+        page.goto(full_tier_lab + EARLIER)
+        page.click("#lab [data-action=get]")
+        page.wait_for_selector('#terminal [data-bind="terminal-status"]:has-text("connected")', timeout=120000)
+        wait_terminal(page, "learner@k8s-lab")
+
         page.goto(full_tier_lab + LESSON)
         logs = page.locator('[data-exercise="pod-logs"]')
         assert logs.locator(".pill", has_text="full cluster").is_visible()
         assert logs.locator('[data-bind="needs"]').is_visible()
-        switch = page.locator('#lab [data-bind="full-switch"]')
+        page.wait_for_selector('#lab[data-state="ready"]', timeout=30000)
+        switch = page.locator('#lab [data-bind="get-cluster"]')
         assert "Run a Pod and read its log" in switch.inner_text()
-
-        # An API cluster first, as the lesson starts; then the switch for the full exercises.
-        page.click('#lab [data-view="idle"] [data-action=start]')
-        page.wait_for_selector('#terminal [data-bind="terminal-status"]:has-text("connected")', timeout=120000)
-        wait_terminal(page, "learner@k8s-lab")
+        assert switch.locator("button").inner_text() == "Switch to your full cluster"
         switch.locator("button").click()
         page.wait_for_selector('#lab[data-state="ready"]', timeout=300000)
         page.wait_for_selector('#terminal [data-bind="terminal-status"]:has-text("connected")', timeout=120000)

@@ -83,7 +83,8 @@ class ExercisePanel {
     for (const check of result.checks) {
       const item = element.querySelector(`[data-check="${check.id}"]`);
       if (!item) continue;
-      item.dataset.state = check.error ? "error" : check.passed ? "pass" : "fail";
+      // "checking": a script that runs long has no result yet (it goes on in the background).
+      item.dataset.state = check.pending ? "checking" : check.error ? "error" : check.passed ? "pass" : "fail";
       item.querySelector('[data-bind="message"]').textContent = check.message;
     }
   }
@@ -110,11 +111,6 @@ class ExercisePanel {
     const element = button.closest("[data-exercise]");
     const slug = element.dataset.exercise;
     const action = button.dataset.action;
-    if (action === "start-tier") {
-      document.dispatchEvent(new CustomEvent("lab:start", { detail: { tier: button.dataset.tier } }));
-      document.getElementById("lab")?.scrollIntoView({ behavior: "smooth", block: "nearest" });
-      return;
-    }
     if (action === "hint") {
       const hidden = [...element.querySelectorAll(".hint[hidden]")];
       if (hidden.length) hidden[0].hidden = false;

@@ -2,8 +2,23 @@
 // over a WebSocket (/ws/sandboxes/<id>/events/); if that cannot connect, the panel polls the
 // JSON status every two seconds instead. Every state change is re-announced on the document as
 // a "sandbox:update" event, which the terminal and the exercise panel listen to.
+//
+// One button gets the learner the cluster the lesson needs (data-need-tier): it starts one, or
+// switches to one when their cluster is of a tier that cannot serve the lesson. What a tier is
+// called and which serves which come from the tier registry (the "lab-tiers" JSON), never from
+// a tier's name written here.
 
 const panel = document.getElementById("lab");
+const TIERS = Object.fromEntries(
+  JSON.parse(document.getElementById("lab-tiers")?.textContent || "[]").map((tier) => [tier.name, tier]));
+const ACTIVE_STATES = ["requested", "provisioning", "ready", "expiring"];
+
+function tierLabel(name) { return TIERS[name] ? TIERS[name].label : name; }
+
+// Can a cluster of tier `have` serve a lesson that needs `need`? (The tiers are ordered.)
+function serves(have, need) {
+  return Boolean(TIERS[have] && TIERS[need]) && TIERS[have].rank >= TIERS[need].rank;
+}
 
 function csrfToken() {
   const field = panel.querySelector("input[name=csrfmiddlewaretoken]");
@@ -30,8 +45,6 @@ class LabPanel {
     this.tickTimer = null;
     this.deadline = null;
     root.addEventListener("click", (event) => this.onClick(event));
-    // The exercise panel asks for a cluster of another tier ("Use a full cluster").
-    document.addEventListener("lab:start", (event) => this.start(event.detail.tier, true));
     const id = root.dataset.sandbox;
     if (id) this.follow(id);
   }
@@ -66,11 +79,12 @@ class LabPanel {
     const button = event.target.closest("[data-action]");
     if (!button) return;
     const action = button.dataset.action;
+    if (action.startsWith("setup-")) return;  // the lesson's setup (lesson_setup.js)
     button.disabled = true;
     this.error("");
     try {
-      if (action === "start") {
-        await this.start(button.dataset.tier || this.root.dataset.tier, button.dataset.replace === "1");
+      if (action === "get") {
+        await this.start(this.root.dataset.needTier, this.isActive());
       } else if (this.sandbox) {
         if (action === "stop" && !window.confirm("Stop your cluster? Everything in it is deleted.")) return;
         if (action === "reset" && !window.confirm("Delete this cluster and start a fresh one?")) return;
@@ -84,10 +98,12 @@ class LabPanel {
     }
   }
 
+  isActive() { return Boolean(this.sandbox && ACTIVE_STATES.includes(this.sandbox.state)); }
+
   // Start (or switch to, with `replace`) the learner's cluster of this tier.
   async start(tier, replace) {
     if (replace && this.sandbox && this.sandbox.tier !== tier && this.sandbox.usable &&
-        !window.confirm(`Switch to a ${tier} cluster? Your current cluster and everything in it are deleted; your progress is kept.`)) return;
+        !window.confirm(`Switch to your ${tierLabel(tier)}? Your current cluster and everything in it are deleted; your progress is kept.`)) return;
     try {
       const data = await this.post(this.root.dataset.startUrl, {
         tier, course: this.root.dataset.course, lesson: this.root.dataset.lesson, replace: replace ? "1" : "0",
@@ -152,12 +168,11 @@ class LabPanel {
     this.root.dataset.state = sandbox.state;
     this.bind("state-label").textContent = sandbox.state_label;
     this.show(VIEW_FOR_STATE[sandbox.state] || "idle");
-    const active = ["requested", "provisioning", "ready", "expiring"].includes(sandbox.state);
+    const active = ACTIVE_STATES.includes(sandbox.state);
     this.root.querySelector('[data-action="stop"]').hidden = !active;
     this.root.querySelector('[data-action="reset"]').hidden = !["ready", "expiring", "failed"].includes(sandbox.state);
-    this.bind("tier-label").textContent = sandbox.tier === "full" ? "full cluster" : "API cluster";
-    const fullSwitch = this.bind("full-switch");
-    if (fullSwitch) fullSwitch.hidden = active && sandbox.tier === "full";
+    this.bind("tier-label").textContent = tierLabel(sandbox.tier);
+    this.renderGetButton(active && sandbox.tier);
     const bar = this.bind("percent-bar");
     bar.style.width = `${sandbox.percent || 0}%`;
     bar.parentElement.setAttribute("aria-valuenow", sandbox.percent || 0);
@@ -174,6 +189,18 @@ class LabPanel {
     clearInterval(this.tickTimer);
     if (this.deadline) this.tickTimer = setInterval(() => this.tick(), 1000);
     document.dispatchEvent(new CustomEvent("sandbox:update", { detail: sandbox }));
+  }
+
+  // The one button: hidden while the learner's cluster serves the lesson; else "Start your X",
+  // or "Switch to your X" while a cluster of a tier that cannot serve it is active.
+  renderGetButton(activeTier) {
+    const need = this.root.dataset.needTier;
+    const box = this.bind("get-cluster");
+    box.hidden = Boolean(activeTier) && serves(activeTier, need);
+    const button = box.querySelector('[data-action="get"]');
+    const switching = Boolean(activeTier);
+    button.textContent = switching ? button.dataset.switchLabel : button.dataset.startLabel;
+    this.bind("replaces").hidden = !switching;
   }
 
   tick() {

@@ -131,7 +131,9 @@ def test_a_full_tier_exercise_is_optional_where_the_lab_offers_no_full_clusters(
     settings.LAB_TIERS = ["api"]
     client.force_login(owner)
     page = client.get(reverse("lesson", args=[C, "worker-nodes"])).content.decode()
-    assert "which this lab does not offer" in page and 'data-bind="full-switch"' not in page
+    assert "which this lab does not offer" in page
+    # The lab panel's one button asks for what this lab can give: an API cluster.
+    assert 'data-need-tier="api"' in page and "Start your API cluster" in page
     status = client.get(reverse("lesson-status", args=[C, "worker-nodes"])).json()
     tiers = {e["slug"]: (e["tier"], e["offered"], e["runnable"]) for e in status["exercises"]}
     assert tiers == {"inspect-node": ("api", True, False), "pod-logs": ("full", False, False),
@@ -142,7 +144,8 @@ def test_a_full_tier_exercise_is_optional_where_the_lab_offers_no_full_clusters(
 
     settings.LAB_TIERS = ["api", "full"]
     page = client.get(reverse("lesson", args=[C, "worker-nodes"])).content.decode()
-    assert 'data-bind="full-switch"' in page and "Start a full cluster instead" in page
+    assert 'data-need-tier="full"' in page and "Start your full cluster" in page
+    assert page.count('data-action="get"') == 1 and 'data-action="start' not in page
     assert "0 of 3 exercises" in client.get(reverse("course", args=[C])).content.decode()
 
 

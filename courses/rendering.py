@@ -103,8 +103,10 @@ def sanitize(raw_html: str) -> str:
 @lru_cache(maxsize=512)
 def render_markdown(text: str) -> Rendered:
     md = markdown.Markdown(
+        # md_in_html: an imported scenario's folded solutions (<details markdown="1">) render
+        # their Markdown, code blocks included, inside the block.
         extensions=["fenced_code", "codehilite", "toc", "tables", "admonition", "attr_list",
-                    "sane_lists"],
+                    "sane_lists", "md_in_html"],
         extension_configs={
             "codehilite": {"guess_lang": False, "css_class": "codehilite"},
             "toc": {"toc_depth": "2-3", "permalink": False},

@@ -1,10 +1,14 @@
 """`test_course`: proof that every exercise of a course can be solved and cannot pass unsolved.
 
 On a fresh sandbox of the tier, every exercise that tier can serve (a full cluster serves the api
-exercises too, so `--tier full` runs the whole course with real pods): (1) no check of any exercise may pass before anything was done
-(a check that does is vacuous); (2) exercise by exercise, in course order, the exercise must not
-pass before its solution, and must pass (within a deadline, as the live panel would show) after
-the solution's commands were typed into a real terminal of the sandbox and its quiz answers given.
+exercises too, so `--tier full` runs the whole course with real pods): (0) the course's setup
+runs first, as it does for a learner; (1) no check of any exercise may pass before anything else
+was done (a check that does is vacuous); (2) lesson by lesson, in course order, the lesson's
+setup runs (intros too), then each of its exercises must not pass before its solution, and must
+pass (within a deadline, as the live panel would show) after the solution's commands were typed
+into a real terminal of the sandbox and its quiz answers given. A setup that fails ends the run:
+what comes after it was written for a cluster it did not prepare. (corpus_test runs this for
+every course, or Killercoda scenario, of a folder.)
 """
 from __future__ import annotations
 
@@ -20,8 +24,8 @@ from courses.fieldpath import resolve
 from courses.grading.checks import Context
 from courses.grading.engine import grade_exercise
 from courses.grading.solutions import split_commands
+from courses import setup as lesson_setup
 from courses.models import ExerciseProgress, QuizAnswer
-from courses.setup import ensure_setup
 from sandboxes import lifecycle, tiers
 from sandboxes.backends import get_backend
 from sandboxes.models import CommandRecord, Sandbox, State
@@ -38,10 +42,20 @@ class ExerciseReport:
     ok: bool = True
     problems: list[str] = field(default_factory=list)
     seconds_to_pass: float | None = None
+    fails_before: bool | None = None  # None: not reached (an earlier setup failed)
+    passes_after: bool | None = None
 
     def fail(self, message: str) -> None:
         self.ok = False
         self.problems.append(message)
+
+
+@dataclass
+class SetupReport:
+    part: str  # "course", or the lesson's slug
+    ok: bool
+    exit_code: int | None = None
+    tail: str = ""  # the last lines of its output, when it failed
 
 
 @dataclass
@@ -50,11 +64,23 @@ class CourseReport:
     tier: str
     exercises: list[ExerciseReport] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    setups: list[SetupReport] = field(default_factory=list)
     sandbox_seconds: float = 0.0
+    ran_on_cluster: bool = False
+
+    @property
+    def setup_ok(self) -> bool:
+        return all(s.ok for s in self.setups)
 
     @property
     def ok(self) -> bool:
-        return all(e.ok for e in self.exercises)
+        return self.setup_ok and all(e.ok for e in self.exercises)
+
+    def as_dict(self) -> dict:
+        return {"course": self.course, "tier": self.tier, "ok": self.ok,
+                "sandbox_seconds": round(self.sandbox_seconds, 2), "skipped": self.skipped,
+                "setups": [vars(s) for s in self.setups],
+                "exercises": [vars(e) for e in self.exercises]}
 
 
 def tester_user():
@@ -79,22 +105,32 @@ def fresh_sandbox(user, tier: str) -> Sandbox:
     return sandbox
 
 
+def has_setup(course: Course) -> bool:
+    return bool(course.setup.strip()) or any(lesson.setup.strip() for lesson in course.lessons)
+
+
 def run(course: Course, tier: str, log=print) -> CourseReport:
     report = CourseReport(course=course.slug, tier=tier)
     exercises = [ex for ex in course.exercises() if tiers.satisfies(tier, ex.tier)]
     report.skipped = [ex.slug for ex in course.exercises() if not tiers.satisfies(tier, ex.tier)]
-    if not exercises:
-        return report
+    if not exercises and not has_setup(course):
+        return report  # nothing would run on a cluster
     user = tester_user()
     QuizAnswer.objects.filter(user=user, course=course.slug).delete()
     ExerciseProgress.objects.filter(user=user, course=course.slug).delete()
     started = time.monotonic()
     sandbox = fresh_sandbox(user, tier)
     report.sandbox_seconds = time.monotonic() - started
+    report.ran_on_cluster = True
     log(f"fresh {tier} sandbox {sandbox.cluster} ready in {report.sandbox_seconds:.1f}s")
     try:
         reports = {ex.slug: ExerciseReport(ex.slug, ex.lesson_slug) for ex in exercises}
         report.exercises = list(reports.values())
+        # 0. The course's own setup, as for a learner, before anything else.
+        if not _prepare(sandbox, course, None, report, log):
+            for exercise_report in report.exercises:
+                exercise_report.fail("not reached: the course's setup failed")
+            return report
         # 1. Nothing may pass on a cluster nobody has touched.
         ctx = Context(sandbox=sandbox)
         for exercise in exercises:
@@ -103,14 +139,30 @@ def run(course: Course, tier: str, log=print) -> CourseReport:
                 if check.passed:
                     reports[exercise.slug].fail(
                         f"check '{check.id}' passes on a fresh sandbox (vacuous): {check.message}")
-        # 2. Each exercise fails before its solution and passes after it.
-        asyncio.run(_solve_all(course, exercises, sandbox, user, reports, log))
+        # 2. Lesson by lesson: its setup, then each exercise fails before its solution and
+        # passes after it.
+        asyncio.run(_solve_all(course, exercises, sandbox, user, reports, report, log))
     finally:
         lifecycle.stop_now(sandbox)
     return report
 
 
-async def _solve_all(course, exercises, sandbox, user, reports, log) -> None:
+def _prepare(sandbox, course: Course, lesson, report: CourseReport, log) -> bool:
+    """Run the course's setup (lesson None) or a lesson's, and note it; False if it failed."""
+    script = lesson.setup if lesson is not None else course.setup
+    if not script.strip():
+        return True
+    part = lesson.slug if lesson is not None else "course"
+    found = lesson_setup.ensure_setup(sandbox, course, lesson)
+    ok = found.state != "failed"
+    report.setups.append(SetupReport(part, ok, found.exit_code if not ok else 0,
+                                     found.tail if not ok else ""))
+    log(f"{'ok  ' if ok else 'FAIL'} setup of {part}"
+        + ("" if ok else f" (exit {found.exit_code}): {found.tail[-300:]}"))
+    return ok
+
+
+async def _solve_all(course, exercises, sandbox, user, reports, report, log) -> None:
     from sandboxes.terminal import registry
 
     session = await registry.get_or_start(sandbox)
@@ -125,40 +177,50 @@ async def _solve_all(course, exercises, sandbox, user, reports, log) -> None:
     # A read-only viewer: it takes the output without holding the shell back.
     viewer = session.attach(collect, ended, False, None)
     try:
-        for exercise in exercises:
-            report = reports[exercise.slug]
-            lesson = course.lesson(exercise.lesson_slug)
-            setup = await sync_to_async(ensure_setup)(sandbox, course, lesson)
-            if setup is not None and setup.exit_code != 0:
-                report.fail(f"the lesson's setup script failed (exit {setup.exit_code}): "
-                            f"{setup.output[-300:]}")
-            before = await sync_to_async(_grade)(exercise, sandbox, user, course)
-            if before.passed:
-                report.fail("passes before its solution")
-            commands = split_commands(exercise.solution.get("commands") or "")
-            for command in commands:
-                ok = await _type(session, sandbox, command, output)
-                if not ok:
-                    report.fail(f"the solution command did not finish: {command.splitlines()[0]}")
-            await sync_to_async(_answer)(exercise, sandbox, user, course)
-            began = time.monotonic()
-            after = before
-            while time.monotonic() - began < PASS_DEADLINE:
-                after = await sync_to_async(_grade)(exercise, sandbox, user, course)
-                if after.passed:
-                    report.seconds_to_pass = time.monotonic() - began
-                    break
-                await asyncio.sleep(0.5)
-            if not after.passed:
-                failing = [f"{c.id}: {c.message}" for c in after.checks if not c.passed]
-                report.fail(f"does not pass after its solution: {'; '.join(failing)}")
-            mark = "ok  " if report.ok else "FAIL"
-            log(f"{mark} {exercise.lesson_slug}/{exercise.slug}"
-                + (f" (passes {report.seconds_to_pass:.1f}s after its solution)" if report.ok else
-                   ": " + "; ".join(report.problems)))
+        for lesson in course.lessons:
+            # Every lesson's setup runs as the learner opens it, intros included.
+            if not await sync_to_async(_prepare)(sandbox, course, lesson, report, log):
+                for exercise in exercises:
+                    if reports[exercise.slug].fails_before is None:
+                        reports[exercise.slug].fail(f"not reached: the setup of {lesson.slug} "
+                                                    "failed")
+                return
+            for exercise in [ex for ex in exercises if ex.lesson_slug == lesson.slug]:
+                await _solve(course, exercise, sandbox, user, reports[exercise.slug], session,
+                             output, log)
     finally:
         session.detach(viewer)
         await session.close("course test finished")
+
+
+async def _solve(course, exercise, sandbox, user, report: ExerciseReport, session, output,
+                 log) -> None:
+    before = await sync_to_async(_grade)(exercise, sandbox, user, course)
+    report.fails_before = not before.passed
+    if before.passed:
+        report.fail("passes before its solution")
+    commands = split_commands(exercise.solution.get("commands") or "")
+    for command in commands:
+        ok = await _type(session, sandbox, command, output)
+        if not ok:
+            report.fail(f"the solution command did not finish: {command.splitlines()[0]}")
+    await sync_to_async(_answer)(exercise, sandbox, user, course)
+    began = time.monotonic()
+    after = before
+    while time.monotonic() - began < PASS_DEADLINE:
+        after = await sync_to_async(_grade)(exercise, sandbox, user, course)
+        if after.passed:
+            report.seconds_to_pass = time.monotonic() - began
+            break
+        await asyncio.sleep(0.5)
+    report.passes_after = after.passed
+    if not after.passed:
+        failing = [f"{c.id}: {c.message}" for c in after.checks if not c.passed]
+        report.fail(f"does not pass after its solution: {'; '.join(failing)}")
+    mark = "ok  " if report.ok else "FAIL"
+    log(f"{mark} {exercise.lesson_slug}/{exercise.slug}"
+        + (f" (passes {report.seconds_to_pass:.1f}s after its solution)" if report.ok else
+           ": " + "; ".join(report.problems)))
 
 
 async def _type(session, sandbox, command: str, output: bytearray) -> bool:

@@ -1,0 +1,3 @@
+#!/bin/bash
+echo "preparing the app"
+kubectl apply -f /nowhere/app.yaml

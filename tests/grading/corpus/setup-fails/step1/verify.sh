@@ -1,0 +1,2 @@
+#!/bin/bash
+test "$(kubectl get deployment app -o jsonpath={.spec.replicas})" = 2

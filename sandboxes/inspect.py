@@ -14,7 +14,7 @@ from django.conf import settings
 
 from sandboxes import lifecycle, tiers
 from sandboxes.jail import homefiles, kubeconfig, scripts
-from sandboxes.jail.layout import JailLayout
+from sandboxes.jail.layout import JailGone, JailLayout
 from sandboxes.models import CommandRecord, Sandbox
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,8 @@ def run_script(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | Non
         raise ScriptRefused(f"The check cannot read your namespace: {exc}.") from None
     except scripts.ScriptRefused as exc:
         raise ScriptRefused(str(exc)) from None
+    except JailGone:
+        raise ClusterUnreachable("Your cluster is not running. Start your lab to check this.") from None
 
 
 def _run_in_toolbox(sandbox: Sandbox, script: str, timeout: float) -> tuple[int | None, str, str]:

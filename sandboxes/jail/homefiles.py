@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from sandboxes.jail import bwrap, limits
-from sandboxes.jail.layout import JAIL_HOME, JailLayout, running_as_root
+from sandboxes.jail.layout import JAIL_HOME, JailGone, JailLayout, running_as_root
 
 log = logging.getLogger(__name__)
 COPY_TIMEOUT = 60
@@ -85,10 +85,13 @@ class _Archive:
 
 def _extract(layout: JailLayout, archive: bytes, files: list[str]) -> int:
     """Run tar in the jail on archive; returns how many of files it wrote."""
-    layout.ensure()
+    try:
+        layout.ensure()
+    except JailGone as exc:
+        raise HomeFilesError(str(exc)) from None
     command = ["tar", "-x", "-p", "--skip-old-files", "--warning=existing-file",
                "--no-same-owner", "-f", "-", "-C", JAIL_HOME]
-    run = limits.Run(layout.sandbox_id, "files")
+    run = layout.limited_run("files")
     as_root = running_as_root()
     try:
         process = subprocess.Popen(

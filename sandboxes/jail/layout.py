@@ -18,6 +18,10 @@ JAIL_UID = 1000
 API_PORT = 6443
 
 
+class JailGone(RuntimeError):
+    """The sandbox's files are gone: it was stopped or removed."""
+
+
 def running_as_root() -> bool:
     return os.geteuid() == 0
 
@@ -49,7 +53,10 @@ class JailLayout:
         """The directories and files a jail needs, with their modes: the sandbox directory
         0711 (the jail's uid passes through, nobody lists it), the home 0700 and the learner's
         (on its own bounded filesystem where this host can), the rest root's."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not self.root.is_dir():
+            # Made when the sandbox's cluster is installed; gone once the sandbox is removed.
+            # A run still under way then (a check in the background) must not make it again.
+            raise JailGone(f"sandbox {self.sandbox_id} has no files (it was stopped)")
         os.chmod(self.root, 0o711)
         for directory in (self.etc, self.run):
             directory.mkdir(exist_ok=True)
@@ -78,6 +85,10 @@ class JailLayout:
         path.mkdir(mode=0o711)
         os.chmod(path, 0o711)
         return path
+
+    def limited_run(self, kind: str) -> limits.Run:
+        """A process tree of this jail under its sandbox's limits (see limits.Run)."""
+        return limits.Run(self.sandbox_id, kind, self.root)
 
     def remove(self) -> None:
         """Everything of this jail on the host: what still runs in it (killed with its cgroups),

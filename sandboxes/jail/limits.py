@@ -49,6 +49,11 @@ def unavailable_reason() -> str | None:
     missing = [c for c in CONTROLLERS if base(c) is None]
     if missing:
         return f"this host has no cgroup v1 controller {', '.join(missing)} under {CGROUP_ROOT}"
+    # A container sees its own cgroups read-only unless they are handed to it (the compose
+    # web's docker-compose.cgroup-v1.yml, docs/deploy-compose.md).
+    read_only = [c for c in CONTROLLERS if not os.access(CGROUP_ROOT / c, os.W_OK)]
+    if read_only:
+        return f"the cgroup v1 controllers {', '.join(read_only)} are read-only here"
     return None
 
 
@@ -90,8 +95,9 @@ class Run:
     """One process tree in a sandbox's jail. Made in the lab process; enter() runs in the forked
     child; finish() kills what is left of the tree and removes its pids group."""
 
-    def __init__(self, sandbox_id: str, kind: str):
+    def __init__(self, sandbox_id: str, kind: str, sandbox_dir: Path):
         self.sandbox_id = sandbox_id
+        self.sandbox_dir = sandbox_dir
         self.tree: Path | None = None
         self.limited = False
         self._nproc = settings.JAIL_PIDS_MAX
@@ -133,6 +139,8 @@ class Run:
         if self.tree is not None and _empty_and_remove([self.tree], wait):
             log.warning("processes of sandbox %s outlived their run: %s", self.sandbox_id,
                         _pids(self.tree))
+        if self.tree is not None and not self.sandbox_dir.exists():
+            release_sandbox(self.sandbox_id)  # removed while this ran: its groups go now
 
 
 def _pids(group: Path) -> list[int]:

@@ -60,7 +60,7 @@ def _write_lab_kubeconfig(path: Path, text: str, layout: JailLayout) -> None:
 
 def _run_jailed(layout: JailLayout, argv: list[str], timeout: float) -> tuple[int | None, str, str]:
     as_root = running_as_root()
-    run = limits.Run(layout.sandbox_id, "script")
+    run = layout.limited_run("script")
     try:
         try:
             process = subprocess.Popen(

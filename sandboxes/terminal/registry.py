@@ -82,7 +82,7 @@ async def _start_local(sandbox: Sandbox, cols: int, rows: int) -> TerminalSessio
     await proxy.start()
     # The shell and all it starts stay in this run's cgroups (the sandbox's limits) until the
     # session ends, when whatever is left of it is killed and the groups removed.
-    run = await asyncio.to_thread(limits.Run, layout.sandbox_id, "shell")
+    run = await asyncio.to_thread(layout.limited_run, "shell")
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     try:

@@ -7,7 +7,6 @@ once per process: unbounded, never silently."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
@@ -50,23 +49,22 @@ def is_bounded(home: Path) -> bool:
 
 def ensure(home: Path, image: Path, uid: int, gid: int) -> bool:
     """Make sure the home exists, is the learner's and is mode 0700; mount its filesystem if this
-    host can (True when the home is bounded). Several processes may ask at once (the web's
-    terminal, a worker's setup script): a lock beside the image makes one of them do it."""
-    with _locked(image.with_name(".home.lock")):
-        if is_bounded(home):
+    host can (True when the home is bounded). The caller holds the jail's lock (several
+    processes may ask at once: the web's terminal, a worker's setup script)."""
+    if is_bounded(home):
+        return True
+    reason = unavailable_reason()
+    if reason is None:
+        try:
+            _mount(home, image, uid, gid)
             return True
-        reason = unavailable_reason()
-        if reason is None:
-            try:
-                _mount(home, image, uid, gid)
-                return True
-            except (OSError, subprocess.SubprocessError, HomeFsError) as exc:
-                reason = f"mounting {image} failed: {exc}"
-        if reason not in _warned:
-            _warned.add(reason)
-            log.warning("learners' homes are NOT size-limited: %s", reason)
-        _own(home, uid, gid)
-        return False
+        except (OSError, subprocess.SubprocessError, HomeFsError) as exc:
+            reason = f"mounting {image} failed: {exc}"
+    if reason not in _warned:
+        _warned.add(reason)
+        log.warning("learners' homes are NOT size-limited: %s", reason)
+    _own(home, uid, gid)
+    return False
 
 
 def release(home: Path) -> None:
@@ -78,16 +76,6 @@ def release(home: Path) -> None:
     result = subprocess.run([umount, str(home)], capture_output=True, text=True, timeout=30)
     if result.returncode != 0:
         subprocess.run([umount, "-l", str(home)], capture_output=True, text=True, timeout=30)
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _own(home: Path, uid: int, gid: int) -> None:

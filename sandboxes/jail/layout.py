@@ -2,6 +2,8 @@
 around the learner's home."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -49,14 +51,34 @@ class JailLayout:
         self.uid = host_uid(sandbox_id) if running_as_root() else os.geteuid()
         self.gid = self.uid if running_as_root() else os.getegid()
 
+    @contextlib.contextmanager
+    def _locked(self):
+        """One ensure or remove of this jail at a time, across all the lab's processes (web,
+        workers: flock). The sandbox directory is made when its cluster is installed and is
+        gone once the sandbox is removed: a run still under way then (a check in the
+        background) must not make any of it again."""
+        gone = JailGone(f"sandbox {self.sandbox_id} has no files (it was stopped)")
+        try:
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         0o600)
+        except FileNotFoundError:
+            raise gone from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not (self.root / ".lock").exists():  # removed while this waited
+                raise gone
+            yield
+        finally:
+            os.close(fd)
+
     def ensure(self) -> None:
         """The directories and files a jail needs, with their modes: the sandbox directory
         0711 (the jail's uid passes through, nobody lists it), the home 0700 and the learner's
         (on its own bounded filesystem where this host can), the rest root's."""
-        if not self.root.is_dir():
-            # Made when the sandbox's cluster is installed; gone once the sandbox is removed.
-            # A run still under way then (a check in the background) must not make it again.
-            raise JailGone(f"sandbox {self.sandbox_id} has no files (it was stopped)")
+        with self._locked():
+            self._ensure()
+
+    def _ensure(self) -> None:
         os.chmod(self.root, 0o711)
         for directory in (self.etc, self.run):
             directory.mkdir(exist_ok=True)
@@ -82,7 +104,10 @@ class JailLayout:
         kubeconfig, bind-mounted read-only at /run/lab in the jail. (Kept short: a unix socket's
         path has at most 107 bytes.)"""
         path = self.root / f"c{uuid.uuid4().hex[:8]}"
-        path.mkdir(mode=0o711)
+        try:
+            path.mkdir(mode=0o711)
+        except FileNotFoundError:
+            raise JailGone(f"sandbox {self.sandbox_id} has no files (it was stopped)") from None
         os.chmod(path, 0o711)
         return path
 
@@ -92,7 +117,15 @@ class JailLayout:
 
     def remove(self) -> None:
         """Everything of this jail on the host: what still runs in it (killed with its cgroups),
-        the home's filesystem (unmounted) and the files."""
+        the home's filesystem (unmounted) and the files. The directory is first renamed away
+        under the lock, so no run can make it again meanwhile."""
+        removing = self.root.with_name(f".removing-{self.root.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            with self._locked():
+                os.rename(self.root, removing)
+        except JailGone:
+            removing = None
         limits.release_sandbox(self.sandbox_id)
-        homefs.release(self.home)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if removing is not None:
+            homefs.release(removing / "home")
+            shutil.rmtree(removing, ignore_errors=True)

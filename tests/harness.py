@@ -36,4 +36,15 @@ os.environ.pop("DATABASE_URL", None)
 
 def pytest_unconfigure(config):
     if not os.environ.get("KEEP_TEST_DATA"):
+        _remove_jails()
         shutil.rmtree(_data, ignore_errors=True)
+
+
+def _remove_jails():
+    """The jails of sandboxes the tests left: their processes, cgroups and mounted homes go
+    through the product's own removal (rmtree alone would leave each home on its loop device)."""
+    from sandboxes.jail.layout import JailLayout
+
+    for directory in (_data / "sandboxes").glob("*"):
+        if directory.is_dir() and not directory.name.startswith("."):
+            JailLayout(directory, directory.name).remove()

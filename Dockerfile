@@ -1,27 +1,52 @@
-# The lab's web, worker and beat image for docker compose (production). The toolchain is built
-# in a first stage from the Go module proxy, exactly as `make toolchain` does on a host.
-FROM golang:1.26-bookworm AS toolchain
-WORKDIR /src
-COPY toolchain/ toolchain/
-RUN K8S_LAB_CACHE=/opt/k8s-lab bash toolchain/build.sh api
+# k8s-lab/lab: the lab's web, worker and beat (docker-compose.yml runs one container per role).
+#
+# Built by `make images` (toolchain/images/build.sh), not by `docker build .`: that script
+# assembles the build context, because half of what goes in lives outside the clone, and nothing
+# comes from a registry:
+#   app/         the repository's files (without what .dockerignore names)
+#   xterm/       the @xterm front-end packages from node_modules (npm)
+#   wheels/      every Python package of requirements.txt as a wheel, fetched on the host by pip
+#   bin/         the pinned toolchain built from the Go module proxy (kube-apiserver, etcd,
+#                kwokctl, kubectl, ...; kind too when the full tier is built)
+# and FROM is the Debian root file system toolchain/node-image/build.sh makes with debootstrap.
+# The Debian packages come from Debian's mirror through apt, as in every image of the lab.
+FROM k8s-lab/debian:bookworm
 
-FROM node:20-bookworm-slim AS frontend
-WORKDIR /src
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+# Python and the jail: bubblewrap confines the learner's shell, socat is its one way out (to
+# their API server), tini reaps what the lab's processes leave (kwokctl's daemons, jails).
+# The learner's shell sees this /usr, so it also holds their tools: bash completion for
+# kubectl, less and vi, ps, jq and curl. iptables: the full tier's per-cluster firewall rule.
+# Docker's CLI alone (the full tier's kind drives the host's Docker with it) is taken out of
+# Debian's docker.io package, whose daemon, containerd and runc are not wanted here.
+RUN printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      python3 python3-venv bubblewrap socat tini ca-certificates \
+      bash bash-completion coreutils less vim-tiny procps jq curl iproute2 iptables e2fsprogs \
+ && cd /tmp && apt-get download docker.io \
+ && dpkg-deb --fsys-tarfile docker.io_*.deb | tar -x -C / ./usr/bin/docker \
+ && rm -f docker.io_*.deb /usr/sbin/policy-rc.d \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /usr/share/k8s-lab \
+ && dpkg-query -W -f='${Package} ${Version}\n' >/usr/share/k8s-lab/packages.txt
 
-FROM python:3.11-slim-bookworm
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends bubblewrap ca-certificates \
-    && rm -rf /var/lib/apt/lists/*
-RUN useradd --create-home --uid 1000 lab
+# The virtual environment, from the wheels alone (--no-index: nothing is fetched here).
+COPY app/requirements.txt /tmp/requirements.txt
+COPY wheels/ /tmp/wheels/
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheels -r /tmp/requirements.txt \
+ && rm -rf /tmp/wheels /tmp/requirements.txt
+
+COPY bin/ /opt/k8s-lab/toolchain/bin/
+COPY xterm/ /app/node_modules/@xterm/
+COPY app/ /app/
+
+ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    K8S_LAB_CACHE=/opt/k8s-lab LANG=C.UTF-8 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app
-COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
-COPY --from=toolchain /opt/k8s-lab /opt/k8s-lab
-COPY --from=frontend /src/node_modules node_modules
-COPY . .
-ENV K8S_LAB_CACHE=/opt/k8s-lab LAB_DATA_DIR=/data STATIC_ROOT=/app/static-root PYTHONUNBUFFERED=1
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v0 && mkdir -p /data && chown lab /data
-USER lab
-EXPOSE 8000
-CMD ["python", "-m", "uvicorn", "lab.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws", "websockets", "--ws-per-message-deflate", "false", "--proxy-headers", "--forwarded-allow-ips", "*"]
+# The static files belong to the code: collected once, here (into /app/var/static).
+RUN SECRET_KEY=build-only LAB_DATA_DIR=/tmp/build-data python manage.py collectstatic --noinput -v0 \
+ && rm -rf /tmp/build-data
+
+ENTRYPOINT ["/usr/bin/tini", "--", "/app/toolchain/images/lab-entrypoint.sh"]
+CMD ["web"]

@@ -84,9 +84,10 @@ docker_build() {
 		return
 	fi
 	# The legacy builder: Debian's docker.io has no BuildKit, and a newer CLI on PATH would
-	# otherwise insist on buildx. --pull=false: nothing may be pulled.
+	# otherwise insist on buildx. --pull=false: nothing may be pulled. --force-rm: a failed step
+	# leaves no container behind.
 	timed "$tag" "$LOG_DIR/$(tr '/:' '__' <<<"$tag").log" \
-		env DOCKER_BUILDKIT=0 "$DOCKER" build --pull=false --label "k8s-lab.inputs=$hash" -t "$tag" "$ctx"
+		env DOCKER_BUILDKIT=0 "$DOCKER" build --pull=false --force-rm --label "k8s-lab.inputs=$hash" -t "$tag" "$ctx"
 }
 
 # fresh_context NAME: an empty build context directory under the work dir.
@@ -97,11 +98,16 @@ fresh_context() {
 	echo "$dir"
 }
 
-# place SRC DEST: hard-link when possible (binaries are large), copy otherwise.
-place() {
-	[[ -x $1 ]] || die "$1 is missing; run toolchain/build.sh"
+# link_file SRC DEST: hard-link when possible (binaries and wheels are large), copy otherwise.
+link_file() {
 	mkdir -p "$(dirname "$2")"
 	ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"
+}
+
+# place BINARY DEST: a toolchain binary into a build context.
+place() {
+	[[ -x $1 ]] || die "$1 is missing; run toolchain/build.sh"
+	link_file "$1" "$2"
 }
 
 # from_debian SRC DEST: a committed Dockerfile, its "FROM k8s-lab/debian:bookworm" pointed at

@@ -1,13 +1,16 @@
-"""docker-compose.yml's processes agree with the lab's own rules (no Docker needed to check)."""
+"""docker-compose.yml's processes agree with the lab's own rules (no Docker needed to check; the
+end-to-end test that runs them is tests/deploy/test_compose.py)."""
 import re
-import shlex
 from pathlib import Path
 
 import yaml
 
+from lab import processes
 from sandboxes.lifecycle import worker_queues
 
-COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+ENTRYPOINT = ROOT / "toolchain" / "images" / "lab-entrypoint.sh"
 
 
 def _interpolate(text: str) -> str:
@@ -15,12 +18,36 @@ def _interpolate(text: str) -> str:
     return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: m.group(2), text)
 
 
+def _services() -> dict:
+    return yaml.safe_load(_interpolate(COMPOSE.read_text()))["services"]
+
+
 def test_the_worker_consumes_the_queues_deletes_and_reconcile_are_sent_to(settings):
-    services = yaml.safe_load(_interpolate(COMPOSE.read_text()))["services"]
+    services = _services()
     hosts = {name: services[name]["environment"].get("LAB_HOST") for name in ("web", "worker", "beat")}
     # The web sends deletes, beat sends reconcile, the worker creates: one host name for all.
     assert len(set(hosts.values())) == 1 and None not in hosts.values(), hosts
+    # The worker's container runs `manage.py runrole worker`, whose command line is the one
+    # `manage.py runlab` starts (lab/processes.py).
+    assert services["worker"]["command"] == ["worker"]
+    assert "exec python manage.py runrole worker" in ENTRYPOINT.read_text()
     settings.LAB_HOST = hosts["worker"]
     settings.CELERY_TASK_DEFAULT_QUEUE = services["worker"]["environment"].get("CELERY_QUEUE", "lab")
-    argv = shlex.split(services["worker"]["command"])
-    assert argv[argv.index("--queues") + 1] == worker_queues()
+    argv = processes.worker_argv()
+    assert argv[argv.index("--queues") + 1] == worker_queues() == f"lab,lab.{hosts['worker']}"
+
+
+def test_web_worker_and_beat_share_the_hosts_network_and_data_at_the_same_path():
+    services = _services()
+    for name in ("web", "worker", "beat"):
+        service = services[name]
+        assert service["network_mode"] == "host", name
+        data_dir = service["environment"]["LAB_DATA_DIR"]
+        assert f"{data_dir}:{data_dir}" in service["volumes"], name
+        assert "ALL" in service["cap_drop"] and not service.get("privileged"), name
+
+
+def test_redis_and_postgres_are_published_on_loopback_only():
+    services = _services()
+    for name in ("redis", "postgres"):
+        assert all(port.startswith("127.0.0.1:") for port in services[name]["ports"]), name

@@ -17,6 +17,7 @@ help:
 	@echo "make test   install what the tests need and run them"
 	@echo "make run-full   the lab with full clusters (kind) offered too; needs root for Docker"
 	@echo "make toolchain   build the pinned Kubernetes toolchain into $(K8S_LAB_CACHE)"
+	@echo "make images   build the production images for docker compose (docs/deploy-compose.md)"
 
 run: setup migrate static
 	$(PY) manage.py runlab --port $(PORT) --no-migrate
@@ -111,3 +112,17 @@ SCREENSHOT_TESTS := tests/test_browser_course.py tests/test_browser_dashboard.py
 .PHONY: screenshots
 screenshots: setup system-deps-test static full-tier-if-possible
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest $(SCREENSHOT_TESTS)
+
+# ---- production on one host: docker compose (docs/deploy-compose.md) ----------------------------
+# `make images` builds the images docker-compose.yml runs, here, from Debian's packages and the
+# pinned toolchain (no registry), and the pinned Compose CLI; it rebuilds only what changed.
+# Needs root (Docker, debootstrap). `make compose-e2e` runs the end-to-end test on them.
+.PHONY: images compose-cli compose-e2e
+images: venv npm toolchain compose-cli full-tier-docker
+	@bash toolchain/images/build.sh
+
+compose-cli:
+	@bash toolchain/images/compose-cli.sh
+
+compose-e2e: images
+	$(PY) -m pytest -m deploy tests/deploy -v --durations=0

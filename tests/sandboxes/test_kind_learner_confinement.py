@@ -169,7 +169,8 @@ def test_a_claim_on_a_refused_volume_leads_nowhere_and_csi_volumes_are_allowed(a
                       "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
     assert as_learner(admin_kubeconfig, "kubectl", "apply", "-f", "-",
                       stdin=json.dumps(claim)).returncode == 0
-    uses = pod("uses-node-root", volumes=[{"name": "v", "persistentVolumeClaim": {"claimName": "node-root"}}])
+    uses = pod("uses-node-root",
+               volumes=[{"name": "v", "persistentVolumeClaim": {"claimName": "node-root"}}])
     assert as_learner(admin_kubeconfig, "kubectl", "apply", "-f", "-", stdin=uses).returncode == 0
     # The volume was never made, so the claim has nothing to bind and the Pod nothing to mount.
     assert as_learner(admin_kubeconfig, "kubectl", "get", "pv", "node-root").returncode != 0
@@ -186,7 +187,8 @@ def test_a_claim_on_a_refused_volume_leads_nowhere_and_csi_volumes_are_allowed(a
 @pytest.mark.parametrize("name", sorted(NODE_REACHING_INLINE_VOLUMES))
 def test_no_inline_volume_outside_the_allow_list(admin_kubeconfig, name):
     spec = {"volumes": [{"name": "v", **NODE_REACHING_INLINE_VOLUMES[name]}]}
-    result = as_learner(admin_kubeconfig, "kubectl", "apply", "-f", "-", stdin=pod(f"inline-{name}", **spec))
+    result = as_learner(admin_kubeconfig, "kubectl", "apply", "-f", "-",
+                        stdin=pod(f"inline-{name}", **spec))
     assert result.returncode != 0 and "Pods may mount only configMap, csi" in result.stderr, result
 
 
@@ -203,7 +205,8 @@ def test_a_persistent_volume_claim_still_gets_storage(admin_kubeconfig):
         assert made.returncode == 0, made.stderr
     ready = as_learner(admin_kubeconfig, "kubectl", "wait", "--for=condition=Ready", "pod/writer",
                        "--timeout=150s")
-    assert ready.returncode == 0, (ready.stderr, kubectl(admin_kubeconfig, "describe", "pod", "writer").stdout)
+    assert ready.returncode == 0, \
+        (ready.stderr, kubectl(admin_kubeconfig, "describe", "pod", "writer").stdout)
     wrote = as_learner(admin_kubeconfig, "kubectl", "exec", "writer", "--", "sh", "-c",
                        "echo kept > /data/note && cat /data/note")
     assert wrote.returncode == 0 and wrote.stdout.strip() == "kept", wrote
@@ -211,7 +214,8 @@ def test_a_persistent_volume_claim_still_gets_storage(admin_kubeconfig):
 
 
 # Item: no Secrets of the system, no node identity -------------------------------------------------
-KIND_BOOTSTRAP_TOKEN = "abcdef.0123456789abcdef"  # the same in every kind cluster: it is in kind's source
+# The bootstrap token of every kind cluster: it is in kind's source.
+KIND_BOOTSTRAP_TOKEN = "abcdef.0123456789abcdef"
 # The Secrets authorizer refuses by failing closed: the API server then answers with an internal
 # error that quotes the refuser's address, which says why (sandboxes/backends/kind/kubeadm.py).
 SECRETS_REFUSED = "secrets-of-kube-system-and-lab-system-are-not-readable-in-this-lab"
@@ -287,7 +291,8 @@ def test_no_way_to_a_node_identity(admin_kubeconfig):
     kubectl(admin_kubeconfig, "create", "-f", "-",
             input=_node_csr("rogue-node-pending", "kubernetes.io/kube-apiserver-client"))
     try:
-        approved = as_learner(admin_kubeconfig, "kubectl", "certificate", "approve", "rogue-node-pending")
+        approved = as_learner(admin_kubeconfig, "kubectl", "certificate", "approve",
+                              "rogue-node-pending")
         assert approved.returncode != 0 and "forbidden" in approved.stderr.lower(), approved
         conditions = kubectl(admin_kubeconfig, "get", "csr", "rogue-node-pending", "-o",
                              "jsonpath={.status.conditions}").stdout
@@ -305,9 +310,11 @@ def test_an_identity_the_learner_mints_cannot_write_in_kube_system(admin_kubecon
                      "--serviceaccount=minted:me"]):
         made = as_learner(admin_kubeconfig, "kubectl", *command)
         assert made.returncode == 0 or "AlreadyExists" in made.stderr, made.stderr
-    token = as_learner(admin_kubeconfig, "kubectl", "create", "token", "me", "-n", "minted").stdout.strip()
+    token = as_learner(admin_kubeconfig, "kubectl", "create", "token", "me",
+                       "-n", "minted").stdout.strip()
     try:
-        whoami = as_identity(admin_kubeconfig, token, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+        whoami = as_identity(admin_kubeconfig, token, "auth", "whoami",
+                             "-o", "jsonpath={.status.userInfo.username}")
         assert whoami.stdout == "system:serviceaccount:minted:me", whoami
         for command in (["create", "configmap", "mine", "-n", "kube-system"],
                         ["create", "token", "daemon-set-controller", "-n", "kube-system"],

@@ -21,7 +21,7 @@ def started_lab(lab_url, owner, password, celery_worker):
 def _start_lab(page, lab_url, owner, password):
     log_in(page, lab_url, owner.username, password)
     page.goto(lab_url + LESSON)
-    page.click("#lab [data-action=start]")
+    page.click("#lab [data-action=get]")
     page.wait_for_selector('#terminal [data-bind="terminal-status"]:has-text("connected")', timeout=120000)
     wait_terminal(page, "learner@k8s-lab")
 

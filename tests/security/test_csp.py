@@ -125,7 +125,7 @@ def test_the_lesson_page_with_a_live_terminal_has_no_violation(lab_url, owner, p
             console = _watch(page)
             log_in(page, lab_url, owner.username, password)
             page.goto(lab_url + LESSON)
-            page.click("#lab [data-action=start]")
+            page.click("#lab [data-action=get]")
             page.wait_for_selector('#terminal [data-bind="terminal-status"]:has-text("connected")',
                                    timeout=120000)
             wait_terminal(page, "learner@k8s-lab")

@@ -200,6 +200,13 @@ async def _solve(course, exercise, sandbox, user, report: ExerciseReport, sessio
     if before.passed:
         report.fail("passes before its solution")
     commands = split_commands(exercise.solution.get("commands") or "")
+    if not commands and not exercise.solution.get("answers"):
+        # Nothing to type and nothing to answer (an imported step without a solution): say so
+        # rather than wait to see it not pass.
+        report.passes_after = False
+        report.fail("has no solution to run (no commands and no answers)")
+        log(f"FAIL {exercise.lesson_slug}/{exercise.slug}: {report.problems[-1]}")
+        return
     for command in commands:
         ok = await _type(session, sandbox, command, output)
         if not ok:

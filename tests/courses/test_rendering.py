@@ -57,3 +57,12 @@ def test_iframes_styles_and_forms_are_removed():
                            '<form action="/x"><input name="a"></form>').html
     for banned in ("<iframe", "<style", "<form", "<input"):
         assert banned not in html
+
+
+def test_a_folded_details_block_renders_its_markdown_and_stays_folded():
+    # What the Killercoda importer writes for a solution in a step without an exercise.
+    html = render_markdown('<details markdown="1"><summary>Solution</summary>\n\n'
+                           "Run **this**:\n\n```bash run\nkubectl get pods\n```\n\n</details>\n").html
+    assert "<details>" in html and "<summary>Solution</summary>" in html
+    assert "<strong>this</strong>" in html and 'class="code-run"' in html
+    assert 'markdown="1"' not in html

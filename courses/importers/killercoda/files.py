@@ -27,9 +27,16 @@ def inside(base: Path, rel) -> Path | None:
     return Path(real)
 
 
+# Far above any real scenario's index.json; reading is bounded before parsing starts.
+MAX_JSON_BYTES = 1024 * 1024
+
+
 def read_json(path: Path):
     """The parsed file; ScenarioError naming the file and the position of a JSON mistake."""
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise ScenarioError(f"{path}: larger than {MAX_JSON_BYTES // 1024} KiB; a scenario's "
+                                "index.json or structure.json is a few KiB")
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
@@ -40,6 +47,10 @@ def read_json(path: Path):
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg} "
                             f"(line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        # Python's parser recurses per nesting level: a hostile file nested 100,000 deep would
+        # otherwise end the import with a traceback.
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario's description") from None
 
 
 class ScenarioFiles:

@@ -327,7 +327,7 @@ def _plain_text_for_broken_yaml(body: str, result: Converted) -> str:
             continue
         try:
             list(yaml.safe_load_all(block.text))
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):  # a block nested thousands deep is broken too
             m = FENCE_RE.match(lines[block.line - 1])
             if m:
                 lines[block.line - 1] = f"{m.group('indent')}{m.group('fence')}text"

@@ -22,7 +22,8 @@ class ApiProxy:
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
-        self.server = await asyncio.start_unix_server(self._handle, path=str(self.socket_path))
+        with _bindable(self.socket_path) as path:
+            self.server = await asyncio.start_unix_server(self._handle, path=path)
         # Only the jail's uid (and the lab) may connect.
         if self.owner_uid is not None and os.geteuid() == 0:
             os.chown(self.socket_path, self.owner_uid, self.owner_uid)
@@ -56,6 +57,26 @@ class ApiProxy:
             task.cancel()
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
+
+
+# A unix socket's path holds at most 107 bytes, and a sandbox's directory sits below the data dir,
+# wherever the operator (or a CI checkout) put it.
+SUN_PATH_MAX = 107
+
+
+@contextlib.contextmanager
+def _bindable(path: Path):
+    """A name under which `path` can be bound however long it is: itself when it fits, else the
+    same place reached through a descriptor of its directory (/proc/self/fd/N/name). The socket
+    is made in the real directory either way; only bind() has the length limit."""
+    if len(os.fsencode(str(path))) <= SUN_PATH_MAX:
+        yield str(path)
+        return
+    fd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield f"/proc/self/fd/{fd}/{path.name}"
+    finally:
+        os.close(fd)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

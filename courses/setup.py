@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import redis
 from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -170,7 +171,11 @@ def _queued_key(sandbox: Sandbox, course: Course, lesson: Lesson | None) -> str:
 
 
 def _is_queued(sandbox: Sandbox, course: Course, lesson: Lesson | None) -> bool:
-    return bool(coordination.client().exists(_queued_key(sandbox, course, lesson)))
+    try:
+        return bool(coordination.client().exists(_queued_key(sandbox, course, lesson)))
+    except redis.RedisError:
+        log.warning("setup status: Redis did not answer", exc_info=True)
+        return False
 
 
 def request_setup(sandbox: Sandbox | None, course: Course, lesson: Lesson | None) -> SetupStatus:
@@ -180,8 +185,14 @@ def request_setup(sandbox: Sandbox | None, course: Course, lesson: Lesson | None
     if found.state != "pending" or found.queued:
         return found
     # Set-if-absent: of two pages opened at once, one sends the task.
-    if coordination.client().set(_queued_key(sandbox, course, lesson), "1", nx=True,
-                                 ex=QUEUED_SECONDS):
+    try:
+        first = coordination.client().set(_queued_key(sandbox, course, lesson), "1", nx=True,
+                                          ex=QUEUED_SECONDS)
+    except redis.RedisError:
+        # The page still opens; it asks again when the learner's cluster next changes.
+        log.warning("setup not sent: Redis did not answer", exc_info=True)
+        return found
+    if first:
         args = [str(sandbox.id), course.slug, lesson.slug if lesson else ""]
         queue = lifecycle.host_queue(sandbox.host) if sandbox.host else None
         transaction.on_commit(lambda: current_app.send_task(

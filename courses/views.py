@@ -95,6 +95,7 @@ def lesson_detail(request, course_slug, lesson_slug):
         "lab_action": _lab_action(sandbox, need),
         "need_for": _needing_more(lesson, exercises),
         "setup": setup_status,
+        "has_setup": bool(setup.parts(course, lesson)),
         "tiers": tiers.for_page(),
     })
 

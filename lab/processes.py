@@ -8,7 +8,7 @@ import sys
 from django.conf import settings
 
 from lab.env import env_int
-from sandboxes.lifecycle import worker_queues
+from sandboxes.dispatch import worker_queues
 
 ROLES = ("web", "worker", "beat")
 

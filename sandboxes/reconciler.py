@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from celery import current_app
 from django.conf import settings
 
 from sandboxes import coordination, liveness, tiers
 from sandboxes.backends import get_backend
-from sandboxes.lifecycle import fail, host_queue
+from sandboxes.dispatch import host_queue, send_task
+from sandboxes.lifecycle import fail
 from sandboxes.models import CLUSTER_STATES, USABLE_STATES, Sandbox, State
 from sandboxes.names import is_lab_cluster
 
@@ -49,8 +49,7 @@ def reconcile() -> dict:
                 result["abandoned"].append(str(sandbox.id))
             elif sandbox.state == State.DELETING and not coordination.is_creating(sandbox.id):
                 # Sent by name: the tasks module imports this one.
-                current_app.send_task("sandboxes.tasks.delete", args=[str(sandbox.id)],
-                                      queue=host_queue(sandbox.host))
+                send_task("delete", [str(sandbox.id)], queue=host_queue(sandbox.host))
                 result["deletes_resent"].append(str(sandbox.id))
         for key, ids in liveness.check_tier(tier, actual).items():
             result[key] += ids

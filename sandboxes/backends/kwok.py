@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 
+from sandboxes import tiers
 from sandboxes.backends.base import Backend, BackendError, Progress
 from sandboxes.backends.kubeapi import api_client, readyz, wait_until
 from sandboxes.tools import ToolError, run, tool_path
@@ -106,7 +107,7 @@ class KwokBackend(Backend):
         return sorted(d.name for d in clusters.iterdir() if d.is_dir())
 
     def create(self, cluster: str, progress: Progress) -> Path:
-        timeout = settings.SANDBOX_CREATE_TIMEOUT["api"]
+        timeout = tiers.get(self.tier).create_timeout
         deadline = time.monotonic() + timeout
         try:
             kwokctl = tool_path("kwokctl")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from sandboxes import names
+from sandboxes import names, tiers
 from sandboxes.backends.base import Backend, BackendError, Progress
 from sandboxes.backends.kind import bootstrap, kubeadm, network
 from sandboxes.backends.kind.images import FIX_DOCKER, FIX_IMAGES, node_image, toolbox_image
@@ -97,7 +97,7 @@ class KindBackend(Backend):
         return sorted(set(self._kind_clusters()) & network.owned_networks(docker))
 
     def create(self, cluster: str, progress: Progress) -> Path:
-        timeout = settings.SANDBOX_CREATE_TIMEOUT["full"]
+        timeout = tiers.get(self.tier).create_timeout
         deadline = time.monotonic() + timeout
         kind, docker = self._tools()
         kubeconfig = self.kubeconfig(cluster)

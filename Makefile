@@ -10,7 +10,7 @@ export K8S_LAB_CACHE ?= $(HOME)/.cache/k8s-lab
 # The groups of binaries the toolchain build makes: api (kwok tier) and full (kind tier).
 TOOLCHAIN_GROUPS ?= api
 
-.PHONY: help run run-full test setup system-deps system-deps-test venv npm toolchain migrate static check-deploy clean
+.PHONY: help run run-full test lint setup system-deps system-deps-test venv npm toolchain migrate static check-deploy clean
 
 help:
 	@echo "make run    install what is missing and start the lab on http://127.0.0.1:$(PORT)/"
@@ -27,8 +27,12 @@ run: setup migrate static
 run-full: setup full-tier migrate static
 	LAB_TIERS=api,full $(PY) manage.py runlab --port $(PORT) --no-migrate
 
-test: setup system-deps-test static full-tier-if-possible
+test: setup system-deps-test static full-tier-if-possible lint
 	$(PY) -m pytest
+
+# Lint and import order (ruff.toml): pyflakes, pycodestyle, isort, a few bug-prone patterns.
+lint: venv
+	@$(VENV)/bin/ruff check .
 
 setup: system-deps venv npm toolchain
 
@@ -118,11 +122,11 @@ screenshots: setup system-deps-test static full-tier-if-possible
 # pinned toolchain (no registry), and the pinned Compose CLI; it rebuilds only what changed.
 # Needs root (Docker, debootstrap). `make compose-e2e` runs the end-to-end test on them.
 .PHONY: images compose-cli compose-e2e
-images: venv npm toolchain compose-cli full-tier-docker
+images: npm toolchain compose-cli full-tier-docker
 	@bash toolchain/images/build.sh
 
 compose-cli:
 	@bash toolchain/images/compose-cli.sh
 
-compose-e2e: images
-	$(PY) -m pytest -m deploy tests/deploy -v --durations=0
+compose-e2e: venv images
+	$(PY) -m pytest -m deploy tests/deploy -v -s --durations=0

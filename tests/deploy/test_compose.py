@@ -30,7 +30,7 @@ def stack(tmp_path_factory):
         pytest.fail(f"the compose end-to-end test needs the images: {missing}")
     stack = Stack(tmp_path_factory.mktemp("compose"))
     try:
-        stack.up()
+        print(f"\n[compose-e2e] first `up` to /healthz 200: {stack.up():.0f}s")
         yield stack
     finally:
         if os.environ.get("KEEP_STACK"):  # to look at a failure: `docker compose -p <project> ...`
@@ -47,7 +47,9 @@ def learner():
 def test_a_learner_signs_up_starts_a_lab_and_passes_an_exercise_in_the_terminal(stack, learner):
     site = Site(stack.url)
     site.sign_up(learner["username"], learner["password"])
+    started = time.monotonic()
     sandbox = site.wait_ready(site.start_lab(COURSE, LESSON)["id"])
+    print(f"\n[compose-e2e] the learner's lab, start to ready: {time.monotonic() - started:.0f}s")
     before = site.check(COURSE, LESSON, EXERCISE)
     assert not before["passed"], f"the exercise passed before the learner did anything: {before}"
 
@@ -74,7 +76,7 @@ def test_the_learner_and_their_progress_outlive_a_restart_of_the_stack(stack, le
     assert getattr(stack, "sandbox_id", None), "the first test did not get as far as passing"
     stack.down()
     assert stack.leftovers().get("volumes"), "down without -v removed the database's volume"
-    stack.up()
+    print(f"\n[compose-e2e] `up` again to /healthz 200: {stack.up():.0f}s")
 
     site = Site(stack.url)
     site.log_in(learner["username"], learner["password"])

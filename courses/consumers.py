@@ -80,7 +80,7 @@ class GradingConsumer(AsyncJsonWebsocketConsumer):
             interval = settings.GRADING_INTERVAL if payload.get("has_sandbox") else 3 * settings.GRADING_INTERVAL
             try:
                 await asyncio.wait_for(self.poke.wait(), timeout=interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.poke.clear()
 

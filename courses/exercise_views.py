@@ -9,8 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses.catalog import get_course
 from courses.grading.checks import quiz_type
-from courses.grading.engine import (answers_for, grade_exercise, grade_lesson, remember,
-                                    sandbox_for)
+from courses.grading.engine import answers_for, grade_exercise, grade_lesson, remember, sandbox_for
 from courses.models import ExerciseProgress, QuizAnswer
 from courses.rendering import render_markdown
 from sandboxes import tiers

@@ -215,8 +215,8 @@ def run_setup_script(sandbox: Sandbox, script: str, timeout: float) -> tuple[int
     the lab's host and never the learner's toolbox."""
     if not tiers.get(sandbox.tier).real_containers:
         return run_script(sandbox, script, timeout)
-    from sandboxes.backends.kind import setup_pod, toolbox_image
     from sandboxes.backends.base import BackendError
+    from sandboxes.backends.kind import setup_pod, toolbox_image
 
     client = _client(sandbox)  # raises ClusterUnreachable when the cluster is gone
     try:

@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.utils import timezone
 
 from sandboxes import lifecycle

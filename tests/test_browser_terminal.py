@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.browser import (browser_page, browser_pages, log_in, terminal_text, type_in_terminal, wait_terminal)
+from tests.browser import browser_page, browser_pages, log_in, terminal_text, type_in_terminal, wait_terminal
 from tests.screenshots import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.cluster]
@@ -119,7 +119,8 @@ def test_a_check_ticks_by_itself_after_a_command_in_the_terminal(started_lab, ow
         _start_lab(page, started_lab, owner, password)
         exercise = page.locator('[data-exercise="explore-cluster"]')
         check = exercise.locator('[data-check="get-nodes"]')
-        page.wait_for_function("""() => document.querySelector('[data-exercise="explore-cluster"] [data-check="get-nodes"]').dataset.state === 'fail'""")
+        page.wait_for_function("""() => document.querySelector(
+            '[data-exercise="explore-cluster"] [data-check="get-nodes"]').dataset.state === 'fail'""")
         assert "have not run" in check.inner_text()
         type_in_terminal(page, "kubectl cluster-info\n")
         type_in_terminal(page, "kubectl get nodes\n")

@@ -52,6 +52,7 @@ class FullTierPhases:
         cluster` with the backend's configuration and image under names no lab reconciler
         claims (bench-kind-*)."""
         from django.conf import settings
+
         from sandboxes import lifecycle
         from sandboxes.models import Sandbox, State
         # The worker needs the real docker now.

@@ -81,9 +81,10 @@ class Bench(FullTierPhases):
 
     # Peer: plain kwokctl ---------------------------------------------------------------------
     def raw_kwokctl(self, i: int) -> dict:
+        from django.conf import settings
+
         from sandboxes.backends import get_backend
         from sandboxes.backends.kubeapi import api_client, readyz
-        from django.conf import settings
         from sandboxes.backends.kwok import _host_lock
         backend = get_backend("api")
         workdir = self.env.tmp / "raw-kwok"

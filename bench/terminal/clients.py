@@ -102,7 +102,7 @@ class Client:
         while now() < deadline:
             try:
                 await asyncio.wait_for(self.read(), period)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self.idle()
                 return
         raise TimeoutError(f"{self.name}: output did not stop")

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 
+from courses import setup as lesson_setup
 from courses.course_files import Course, Exercise
 from courses.fieldpath import resolve
 from courses.grading.checks import Context
 from courses.grading.engine import grade_exercise
 from courses.grading.solutions import split_commands
-from courses import setup as lesson_setup
 from courses.models import ExerciseProgress, QuizAnswer
 from sandboxes import lifecycle, tiers
 from sandboxes.backends import get_backend

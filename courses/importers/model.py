@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from courses.node_schema import CourseNode
 
+
 @dataclass
 class ImportedExercise:
     slug: str

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from sandboxes.backends.errors import BackendError
 from sandboxes.backends.kubeapi import api_client, readyz

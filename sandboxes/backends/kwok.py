@@ -287,10 +287,10 @@ def _host_lock(path: Path, deadline: float):
 
 def _last_error_line(log: Path) -> str:
     try:
-        lines = [l for l in log.read_text(errors="replace").splitlines() if l.strip()]
+        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
     except OSError:
         return "(no log)"
-    errors = [l for l in lines if " E" in l[:12] or "error" in l.lower()]
+    errors = [line for line in lines if " E" in line[:12] or "error" in line.lower()]
     return (errors or lines or ["(empty log)"])[-1][-400:]
 
 

@@ -32,7 +32,7 @@ class ApiProxy:
     async def _handle(self, reader, writer):
         try:
             up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection(*self.target), 10)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             writer.close()
             return
         pipes = [asyncio.ensure_future(_pipe(reader, up_writer)),
@@ -103,7 +103,7 @@ class ThreadedApiProxy:
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
 
-    def __enter__(self) -> "ThreadedApiProxy":
+    def __enter__(self) -> ThreadedApiProxy:
         started = threading.Event()
         failure: list[BaseException] = []
 

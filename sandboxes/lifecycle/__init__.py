@@ -13,8 +13,7 @@ from sandboxes.lifecycle.creating import create, note_retry
 from sandboxes.lifecycle.placement import dispatch_queued, host_load
 from sandboxes.lifecycle.pool import refill_pools
 from sandboxes.lifecycle.reaper import reap
-from sandboxes.lifecycle.records import (SandboxRefused, install_kubeconfig, record, remove_files,
-                                         sandbox_dir)
+from sandboxes.lifecycle.records import SandboxRefused, install_kubeconfig, record, remove_files, sandbox_dir
 from sandboxes.lifecycle.starting import TOUCH_EVERY_SECONDS, reset, start, touch
 from sandboxes.lifecycle.stopping import delete, fail, stop, stop_now
 

@@ -1,7 +1,6 @@
 """The warm pool: clusters made ahead, owned by nobody, that a learner's start claims."""
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 
 from sandboxes import tiers

@@ -18,8 +18,15 @@ from django.conf import settings
 from sandboxes.access import can_drive, can_watch
 from sandboxes.models import Sandbox
 from sandboxes.progress import group_name
-from sandboxes.refusals import (CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_NOT_RUNNING, CLOSE_PROTOCOL,
-                                CLOSE_TOO_MANY, CLOSE_UNAUTHENTICATED, refuse)
+from sandboxes.refusals import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_NOT_RUNNING,
+    CLOSE_PROTOCOL,
+    CLOSE_TOO_MANY,
+    CLOSE_UNAUTHENTICATED,
+    refuse,
+)
 from sandboxes.terminal import registry
 
 log = logging.getLogger(__name__)

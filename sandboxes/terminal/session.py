@@ -25,7 +25,7 @@ import struct
 import termios
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from sandboxes.terminal.ring import OutputRing
 from sandboxes.terminal.shellmarks import Command, MarkExtractor
@@ -64,7 +64,7 @@ class TerminalSession:
     def __init__(self, key: str, ring_bytes: int, ttl: float,
                  on_command: Callable[[Command], None] | None = None,
                  on_input: Callable[[], None] | None = None,
-                 on_end: Callable[["TerminalSession"], None] | None = None):
+                 on_end: Callable[[TerminalSession], None] | None = None):
         self.key = key
         self.id = uuid.uuid4().hex[:12]
         self.ring = OutputRing(ring_bytes)

@@ -41,7 +41,7 @@ def test_it_reports_the_one_problem_with_file_and_line(case, capsys):
     with pytest.raises(SystemExit) as exit_info:
         call_command("validate_courses", str(BROKEN / case))
     assert exit_info.value.code == 1
-    lines = [l for l in capsys.readouterr().out.splitlines() if l.strip()]
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"{(BROKEN / case / rel).resolve()}:{line}: "), lines[0]
     assert words in lines[0]

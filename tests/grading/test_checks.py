@@ -133,6 +133,7 @@ def test_a_script_that_runs_too_long_is_stopped_with_a_message(ready_sandbox):
 
 def test_a_script_runs_as_the_learners_unprivileged_uid(ready_sandbox):
     import os
+
     from sandboxes import lifecycle
     result = evaluate(_check("script", script="touch ~/made; id -u"), Context(ready_sandbox))
     assert result.message == "1000"  # the jail's learner, as in their terminal

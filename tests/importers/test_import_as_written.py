@@ -7,8 +7,13 @@ import yaml
 
 from courses.course_files import load_course, split_code_blocks
 from courses.rendering import render_markdown
-from tests.importers.test_import_killercoda import (SCENARIOS, assert_valid, front_matter,
-                                                    run_import, warnings_of)
+from tests.importers.test_import_killercoda import (
+    SCENARIOS,
+    assert_valid,
+    front_matter,
+    run_import,
+    warnings_of,
+)
 
 
 def imported(tmp_path, capsys, name, *args):

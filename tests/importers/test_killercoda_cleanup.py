@@ -3,8 +3,13 @@ page instructions, waits for the background script, solutions and hints in the t
 timeout a verify script needs."""
 import pytest
 
-from courses.importers.killercoda.cleanup import (COPY_SENTENCE, RUN_SENTENCE, define_k,
-                                                  drop_background_waits, strip_ui_leftovers)
+from courses.importers.killercoda.cleanup import (
+    COPY_SENTENCE,
+    RUN_SENTENCE,
+    define_k,
+    drop_background_waits,
+    strip_ui_leftovers,
+)
 from courses.importers.killercoda.exercises import check_timeout
 from courses.importers.killercoda.solution_text import fold_solutions, take_solutions
 

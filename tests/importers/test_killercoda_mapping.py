@@ -4,11 +4,11 @@ import json
 
 import pytest
 
+from courses.course_files import split_front_matter
 from courses.importers.killercoda import read_source
+from courses.importers.model import ImportedExercise, ImportedLesson
 from courses.importers.slugs import slugify, unique
 from courses.importers.writer import apply_chmod, dump_yaml, lesson_markdown
-from courses.importers.model import ImportedExercise, ImportedLesson
-from courses.course_files import split_front_matter
 from courses.yaml_lines import load
 
 

@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.harness import free_port
-from tests.processes import child_env, ROOT, wait_for
+from tests.processes import ROOT, child_env, wait_for
 
 
 def _pids_mentioning(marker: str) -> list[int]:

@@ -109,6 +109,7 @@ def kind_clusters_or_skip(*names: str, instances: dict[str, str] | None = None):
     instance that makes (and deletes) a cluster; the rest are this instance's. Yields
     {name: admin kubeconfig}."""
     import pytest
+
     from sandboxes.backends import get_backend
 
     backend = get_backend("full")

@@ -2,8 +2,9 @@
 for its warm pool; a learner switches from an API cluster to a full one and gets the pool's at
 once; the host's capacity queues the next learner; the reaper stops an idle full cluster and the
 queued learner gets the slot. Real Docker and kind; skipped where the full tier is not built."""
-import pytest
 from datetime import timedelta
+
+import pytest
 from django.utils import timezone
 
 from sandboxes import lifecycle, reconciler

@@ -12,9 +12,15 @@ from django.conf import settings
 
 from sandboxes import lifecycle, reconciler
 from sandboxes.models import Sandbox, State
-from tests.processes import child_env, ROOT, wait_for
-from tests.sandboxes.helpers import (DEPLOYMENT, kubectl, kwok_clusters, pods_running,
-                                     running_processes_of, wait_state)
+from tests.processes import ROOT, child_env, wait_for
+from tests.sandboxes.helpers import (
+    DEPLOYMENT,
+    kubectl,
+    kwok_clusters,
+    pods_running,
+    running_processes_of,
+    wait_state,
+)
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("clean_clusters")]
 

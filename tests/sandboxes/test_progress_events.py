@@ -23,7 +23,7 @@ async def _listen(group: str, channel_layer, seen: list, stop: asyncio.Event):
         while not stop.is_set():
             try:
                 message = await asyncio.wait_for(channel_layer.receive(channel), 0.5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             seen.append(message)
     finally:

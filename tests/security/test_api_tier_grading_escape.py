@@ -16,8 +16,13 @@ from django.conf import settings
 
 from sandboxes import inspect
 from sandboxes.tools import tool_path
-from tests.security.jail_support import (end_terminal, layout_of, live_processes_of,
-                                         other_sandbox, plain)  # noqa: F401 (a fixture)
+from tests.security.jail_support import (
+    end_terminal,
+    layout_of,
+    live_processes_of,
+    other_sandbox,  # noqa: F401 (a fixture)
+    plain,
+)
 from tests.terminal.wsclient import Term
 
 pytestmark = [pytest.mark.cluster, pytest.mark.asyncio]

@@ -9,8 +9,14 @@ import stat
 import pytest
 
 from sandboxes import inspect
-from tests.security.jail_support import (end_terminal, layout_of, other_sandbox,  # noqa: F401
-                                         plain, victim_dir, victim_state)
+from tests.security.jail_support import (  # noqa: F401
+    end_terminal,
+    layout_of,
+    other_sandbox,
+    plain,
+    victim_dir,
+    victim_state,
+)
 from tests.terminal.wsclient import Term
 
 pytestmark = [pytest.mark.cluster, pytest.mark.asyncio]

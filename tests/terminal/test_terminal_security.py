@@ -109,7 +109,7 @@ async def test_the_shell_has_its_own_processes_and_a_writable_home_only(owner, r
                          "--namespace=staging >/dev/null && kubectl config view --minify "
                          "-o jsonpath='{..namespace}'", "ps")
     lines = out.splitlines()
-    assert int([l for l in lines if l.strip().isdigit()][0]) < 10  # bwrap, sh, socat, bash, ps...
+    assert int([line for line in lines if line.strip().isdigit()][0]) < 10  # bwrap, sh, socat, bash, ps...
     assert "home-ok" in out and "Read-only file system" in out
     assert "staging" in out
     await term.close()

@@ -12,7 +12,6 @@ from channels.testing import WebsocketCommunicator
 from bench.common import login_session_key
 from lab.asgi import application
 
-
 # The logged-in session the browser would hold (the benchmarks make theirs the same way).
 session_cookie = database_sync_to_async(login_session_key)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from courses.grading.checks import DEFAULT_SCRIPT_TIMEOUT
 from courses.importers.killercoda import markers
 from courses.importers.killercoda.cleanup import define_k
 from courses.importers.killercoda.files import ScenarioFiles
 from courses.importers.killercoda.solutions import find_solution
 from courses.importers.killercoda.text import clean_script
-from courses.grading.checks import DEFAULT_SCRIPT_TIMEOUT
 from courses.importers.model import ImportedExercise
 from courses.schema import SCRIPT_TIMEOUT_MAX
 

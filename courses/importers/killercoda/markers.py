@@ -253,7 +253,7 @@ def _unindent(line: str, indent: str) -> str:
 
 
 def _common_indent(lines: list[str]) -> str:
-    indents = [l[:len(l) - len(l.lstrip())] for l in lines if l.strip()]
+    indents = [line[:len(line) - len(line.lstrip())] for line in lines if line.strip()]
     return min(indents, key=len) if indents else ""
 
 

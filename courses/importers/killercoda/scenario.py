@@ -2,19 +2,29 @@
 lessons."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 from courses.importers.killercoda import markers
 from courses.importers.killercoda.assets import read_assets
-from courses.importers.killercoda.cleanup import (define_k, drop_background_waits,
-                                                  strip_ui_leftovers, uses_k_alias)
+from courses.importers.killercoda.cleanup import (
+    define_k,
+    drop_background_waits,
+    strip_ui_leftovers,
+    uses_k_alias,
+)
 from courses.importers.killercoda.exercises import read_exercise
 from courses.importers.killercoda.files import ScenarioError, ScenarioFiles, read_json
 from courses.importers.killercoda.solution_text import fold_solutions, take_solutions
-from courses.importers.killercoda.text import (clean_script, code_of, listing, missing_text,
-                                               parse_minutes, run_first, summary)
+from courses.importers.killercoda.text import (
+    clean_script,
+    code_of,
+    listing,
+    missing_text,
+    parse_minutes,
+    run_first,
+    summary,
+)
 from courses.importers.killercoda.tiers import choose_tier, read_backend
 from courses.importers.model import ImportedCourse, ImportedLesson
 from courses.importers.slugs import slugify, unique

@@ -76,7 +76,7 @@ def fold_solutions(text: str) -> tuple[str, int]:
             out.extend(_markdown_inside(part.lines))
         elif part.kind == "section" and part.role != "other":
             title = re.sub(r"<[^>]+>", "", part.title).strip()
-            out.extend([f'<details markdown="1">', f"<summary>{title}</summary>", "",
+            out.extend(['<details markdown="1">', f"<summary>{title}</summary>", "",
                         part.body, "", "</details>", ""])
             folded += 1
         else:

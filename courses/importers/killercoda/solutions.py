@@ -9,8 +9,13 @@ from pathlib import PurePosixPath
 from courses.importers.killercoda import markers
 from courses.importers.killercoda.cleanup import define_k
 from courses.importers.killercoda.files import ScenarioFiles
-from courses.importers.killercoda.text import (clean_script, md_commands, prose, solution_words,
-                                               take_shell_blocks)
+from courses.importers.killercoda.text import (
+    clean_script,
+    md_commands,
+    prose,
+    solution_words,
+    take_shell_blocks,
+)
 
 # Commands that run until interrupted: typed by test_course they would never finish.
 ENDLESS = re.compile(

@@ -27,9 +27,9 @@ class Command(BaseCommand):
         if course_obj is None:
             raise CommandError("give --course: the sandbox was not started for a course")
         # Every lesson this sandbox can serve (a full cluster serves the api lessons too).
-        lessons = [l for l in course_obj.lessons if tiers.satisfies(found.tier, l.tier) and l.exercises]
+        lessons = [one for one in course_obj.lessons if tiers.satisfies(found.tier, one.tier) and one.exercises]
         if lesson:
-            lessons = [l for l in course_obj.lessons if l.slug == lesson]
+            lessons = [one for one in course_obj.lessons if one.slug == lesson]
             if not lessons:
                 raise CommandError(f"no lesson {lesson!r} in {course_obj.slug}")
         rows = []

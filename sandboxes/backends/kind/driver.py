@@ -261,7 +261,7 @@ class KindBackend(Backend):
                     progress(*step)
         code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
         if code != 0:
-            errors = [l for l in tail if l.startswith("ERROR") or "error" in l.lower()]
+            errors = [line for line in tail if line.startswith("ERROR") or "error" in line.lower()]
             said = " | ".join(errors[-3:] or list(tail)[-5:]) or "(no output)"
             raise BackendError(f"kind could not create {cluster} (exit {code}): {said} "
                                f"(log: {log_path})")

@@ -13,7 +13,6 @@ from sandboxes import lifecycle, tiers
 from sandboxes.models import Sandbox, State
 
 
-
 def _describe(sandbox: Sandbox, seconds: float | None = None) -> dict:
     return {
         "id": str(sandbox.id),

@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 from lab import processes
-from sandboxes.lifecycle import worker_queues
+from sandboxes.dispatch import worker_queues
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

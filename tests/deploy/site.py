@@ -10,7 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from tests.processes import wait_for
+from tests.processes import WaitFailed, wait_for
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -74,7 +74,8 @@ class Site:
     def wait_ready(self, sandbox_id: str, timeout: float = 240) -> dict:
         def ready():
             state = self.sandbox(sandbox_id)
-            assert state["state"] != "failed", f"the lab failed: {state}"
+            if state["state"] == "failed":
+                raise WaitFailed(f"the lab failed: {state}")  # no use waiting any longer
             return state if state["state"] == "ready" else None
         return wait_for(ready, timeout, f"sandbox {sandbox_id} to be ready", interval=1.0)
 

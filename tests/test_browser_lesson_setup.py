@@ -10,6 +10,7 @@ from django.conf import settings
 
 from tests import harness
 from tests.browser import browser_page, log_in
+from tests.courses.setup_content import FLAKY, FLAKY_TAIL, write_course
 from tests.processes import start_web
 from tests.sandboxes.helpers import kubectl
 
@@ -19,17 +20,6 @@ COURSE = """title: Shop
 setup: |
   echo "the course is set up"
 lessons: [flaky, waits]
-"""
-FLAKY = """---
-title: Flaky
-setup: |
-  if [ -f ~/tried ]; then echo fixed; exit 0; fi
-  touch ~/tried
-  echo "making the widgets"
-  echo "widgets: no such thing" >&2
-  exit 3
----
-The widgets are made for you.
 """
 WAITS = """---
 title: Waits
@@ -54,10 +44,7 @@ Text.
 @pytest.fixture(scope="module")
 def shop_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("courses")
-    (root / "shop" / "lessons").mkdir(parents=True)
-    (root / "shop" / "course.yaml").write_text(COURSE)
-    (root / "shop" / "lessons" / "01-flaky.md").write_text(FLAKY)
-    (root / "shop" / "lessons" / "02-waits.md").write_text(WAITS)
+    write_course(root, "shop", COURSE, {"flaky": FLAKY, "waits": WAITS})
     return root
 
 
@@ -89,8 +76,7 @@ def test_a_failed_setup_shows_its_last_lines_and_runs_again(shop_web, ready_sand
         failed.wait_for(state="visible", timeout=60000)
         text = failed.inner_text()
         assert "This lesson's setup failed" in text and "exit code 3" in text
-        assert page.locator('#lab [data-bind="setup-tail"]').inner_text() == \
-            "making the widgets\nwidgets: no such thing"
+        assert page.locator('#lab [data-bind="setup-tail"]').inner_text() == FLAKY_TAIL
         failed.locator("button", has_text="Run the setup again").click()
         page.locator('#lab [data-setup-view="done"]').wait_for(state="visible", timeout=60000)
         assert failed.is_hidden()

@@ -11,6 +11,7 @@ from courses.catalog import get_course
 from courses.models import LessonSetup
 from courses.setup import COURSE_LEVEL, ensure_setup, status
 from sandboxes import lifecycle
+from tests.courses.setup_content import FLAKY, FLAKY_TAIL, write_course
 from tests.sandboxes.helpers import stop_all_and_wait, wait_state
 
 pytestmark = [pytest.mark.cluster]
@@ -36,30 +37,13 @@ setup: |
 ---
 Text.
 """
-# Fails the first time (with output on both streams), works when run again.
-FLAKY = """---
-title: Flaky
-setup: |
-  if [ -f ~/tried ]; then echo fixed; exit 0; fi
-  touch ~/tried
-  echo "making the widgets"
-  echo "widgets: no such thing" >&2
-  exit 3
----
-Text.
-"""
 WAIT = 120  # the most a wait for the worker takes here
 
 
 @pytest.fixture(scope="module")
 def shop_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("courses")
-    course = root / "shop"
-    (course / "lessons").mkdir(parents=True)
-    (course / "course.yaml").write_text(COURSE_YAML)
-    for number, (slug, text) in enumerate((("intro", INTRO), ("first", FIRST),
-                                           ("flaky", FLAKY)), start=1):
-        (course / "lessons" / f"0{number}-{slug}.md").write_text(text)
+    write_course(root, "shop", COURSE_YAML, {"intro": INTRO, "first": FIRST, "flaky": FLAKY})
     return root
 
 
@@ -128,8 +112,7 @@ def test_a_failed_setup_shows_on_the_page_and_runs_again_on_request(ready_sandbo
     url = reverse("lesson-setup", args=["shop", "flaky"])
     _wait_for(lambda: client.get(url).json()["state"] == "failed", "the setup to fail")
     failed = client.get(url).json()
-    assert failed == {"state": "failed", "part": "lesson", "exit_code": 3,
-                      "tail": "making the widgets\nwidgets: no such thing"}
+    assert failed == {"state": "failed", "part": "lesson", "exit_code": 3, "tail": FLAKY_TAIL}
     page = client.get(reverse("lesson", args=["shop", "flaky"])).content.decode()
     assert "This lesson's setup failed" in page and "exit code 3" in page
     assert "widgets: no such thing" in page and 'data-action="setup-again"' in page

@@ -14,12 +14,14 @@ The manifests come from a pure function (setup_manifests); ensure_running() crea
 waits, run() execs a script in the pod."""
 from __future__ import annotations
 
+import copy
 import subprocess
 import time
 from pathlib import Path
 
 from sandboxes import names
 from sandboxes.backends.base import BackendError
+from sandboxes.backends.kind import bootstrap
 from sandboxes.backends.kind.bootstrap import TOOLBOX_NAMESPACE, _api_error
 from sandboxes.backends.kind.images import FIX_IMAGES
 
@@ -41,6 +43,15 @@ TIMED_OUT = 124
 def setup_manifests(image: str, api_ip: str) -> list[dict]:
     """The setup pod and its cluster-admin service account (the namespace is the toolbox's)."""
     labels = {**names.managed_labels(), "app.kubernetes.io/name": SETUP_POD}
+    # The toolbox's own pod (the same image and tools, the same unprivileged uid, the same
+    # hosts entry for the API server), under another name and account. Administrator of the
+    # cluster, not of the node: the lab's Pod policy applies to it as to every Pod outside
+    # kube-system.
+    toolbox = next(o for o in bootstrap.toolbox_manifests(image, api_ip) if o["kind"] == "Pod")
+    pod = copy.deepcopy(toolbox)
+    pod["metadata"] = {"name": SETUP_POD, "namespace": TOOLBOX_NAMESPACE, "labels": labels}
+    pod["spec"]["serviceAccountName"] = SETUP_SERVICE_ACCOUNT
+    pod["spec"]["containers"][0]["name"] = SETUP_CONTAINER
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount",
          "metadata": {"name": SETUP_SERVICE_ACCOUNT, "namespace": TOOLBOX_NAMESPACE,
@@ -51,28 +62,7 @@ def setup_manifests(image: str, api_ip: str) -> list[dict]:
                      "name": "cluster-admin"},
          "subjects": [{"kind": "ServiceAccount", "name": SETUP_SERVICE_ACCOUNT,
                        "namespace": TOOLBOX_NAMESPACE}]},
-        {"apiVersion": "v1", "kind": "Pod",
-         "metadata": {"name": SETUP_POD, "namespace": TOOLBOX_NAMESPACE, "labels": labels},
-         "spec": {
-             "serviceAccountName": SETUP_SERVICE_ACCOUNT,
-             "terminationGracePeriodSeconds": 1,
-             "enableServiceLinks": False,
-             # The image's kubeconfig names the API server kubernetes.default.svc (as the
-             # toolbox's does): resolved here, so setup works before CoreDNS does.
-             "hostAliases": [{"ip": api_ip, "hostnames": ["kubernetes.default.svc",
-                                                          "kubernetes.default"]}],
-             "tolerations": [{"operator": "Exists"}],
-             # Administrator of the cluster, not of the node: an unprivileged uid, and the lab's
-             # Pod policy applies to it as to every Pod outside kube-system.
-             "securityContext": {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": True},
-             "containers": [{
-                 "name": SETUP_CONTAINER,
-                 "image": image,
-                 "imagePullPolicy": "Never",
-                 "command": ["sleep", "infinity"],
-                 "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}},
-             }],
-         }},
+        pod,
     ]
 
 

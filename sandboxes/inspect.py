@@ -227,4 +227,4 @@ def run_setup_script(sandbox: Sandbox, script: str, timeout: float) -> tuple[int
                               script, timeout)
     # The pod ends the script at `timeout` (exit 124); the local wait allows for that and more.
     code, out, err = scripts.collect(process, timeout + setup_pod.KILL_AFTER + 10)
-    return (None if code == setup_pod.TIMED_OUT else code), out, err
+    return (None if code == setup_pod.TIMED_OUT else code), out, setup_pod.without_exec_note(err)

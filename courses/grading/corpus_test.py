@@ -17,7 +17,7 @@ from pathlib import Path
 
 from courses.catalog import course_dirs
 from courses.course_files import Course, load_course
-from courses.grading import course_test
+from courses.grading import course_test, script_messages
 from courses.rendering import render_markdown
 from sandboxes import tiers
 
@@ -126,8 +126,9 @@ def prove(report: ScenarioReport, course: Course, tier: str | None, log) -> Scen
 def _reason(result) -> str:
     for setup in result.setups:
         if not setup.ok:
-            last = setup.tail.strip().splitlines()[-1:] or ["no output"]
-            return f"setup of {setup.part} failed (exit {setup.exit_code}): {last[0][:200]}"
+            # The line that explains, as a failing check's message is chosen.
+            why = script_messages.failure_message(setup.tail, "", setup.exit_code)
+            return f"setup of {setup.part} failed (exit {setup.exit_code}): {why}"
     for exercise in result.exercises:
         if not exercise.ok:
             return f"exercise {exercise.slug}: {exercise.problems[0][:300]}"

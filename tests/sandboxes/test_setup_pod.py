@@ -43,6 +43,13 @@ def test_the_script_time_is_bounded_inside_the_pod_too():
         "timeout", "-k", "5", "30", "bash", "-c", 'cd "$HOME" && exec bash -c "$0"']
 
 
+def test_kubectl_execs_own_exit_note_does_not_hide_the_scripts_last_line():
+    assert setup_pod.without_exec_note("no such file\ncommand terminated with exit code 3\n") == \
+        "no such file\n"
+    assert setup_pod.without_exec_note("the word: command terminated with exit code 3\n") == \
+        "the word: command terminated with exit code 3\n"
+
+
 @pytest.fixture(scope="module")
 def full_cluster():
     with kind_clusters_or_skip(CLUSTER) as clusters:

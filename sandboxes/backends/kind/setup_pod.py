@@ -15,6 +15,7 @@ waits, run() execs a script in the pod."""
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -38,6 +39,7 @@ KILL_AFTER = 5
 REQUEST_TIMEOUT = 10
 # What coreutils timeout exits with when it ended the script.
 TIMED_OUT = 124
+EXEC_NOTE = re.compile(r"^command terminated with exit code \d+\n?\Z", re.MULTILINE)
 
 
 def setup_manifests(image: str, api_ip: str) -> list[dict]:
@@ -123,6 +125,12 @@ def exec_argv(kubectl: Path, kubeconfig: str, script: str, timeout: float) -> li
             SETUP_POD, "-c", SETUP_CONTAINER, "--",
             "timeout", "-k", str(KILL_AFTER), str(seconds),
             "bash", "-c", 'cd "$HOME" && exec bash -c "$0"', script]
+
+
+def without_exec_note(stderr: str) -> str:
+    """stderr without the line kubectl exec adds for a non-zero exit ("command terminated with
+    exit code 3"): the exit code is kept anyway, and that line would hide the script's own last."""
+    return EXEC_NOTE.sub("", stderr)
 
 
 def start(kubectl: Path, kubeconfig: str, script: str, timeout: float) -> subprocess.Popen:

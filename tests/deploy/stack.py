@@ -66,9 +66,8 @@ class Stack:
         self.workdir = workdir
         self.project = f"k8slab-e2e-{os.getpid()}"
         self.port = free_port()
-        # Short, as an operator's: a jail's unix socket lives under it, and a socket's path has at
-        # most 107 bytes (docs/deploy-compose.md). Traversable by the learners' uids, as the lab
-        # makes its own.
+        # Outside the pytest directories, which are readable by root alone: the learners' uids
+        # traverse it, as they do the lab's own.
         self.data_dir = Path(tempfile.mkdtemp(prefix="k8slab-e2e-", dir="/tmp"))
         os.chmod(self.data_dir, 0o711)
         self.env_file = workdir / ".env"
@@ -85,8 +84,10 @@ class Stack:
             "LAB_DATA_DIR": self.data_dir,
             "LAB_ENV_FILE": self.env_file,
             "LAB_HOST": self.project,
-            # One cluster at a time: the learner's own, made when they start their lab.
+            # One cluster at a time: each learner's own, made when they start their lab.
             "SANDBOX_POOL_API": 0,
+            # The shipped course, and the example course, whose first lesson has a setup.
+            "COURSE_DIRS": "/app/courses/content,/app/docs/example-course",
         }
         self.env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         os.chmod(self.env_file, 0o600)

@@ -72,6 +72,22 @@ def test_a_learner_signs_up_starts_a_lab_and_passes_an_exercise_in_the_terminal(
     stack.sandbox_id = sandbox["id"]
 
 
+def test_a_lessons_setup_runs_in_the_learners_jail_before_they_arrive(stack):
+    """The worker runs a course's setup when the lab is ready (courses.tasks.prepare_sandbox), in
+    the same jail as the terminal: the example course's first lesson leaves a ConfigMap."""
+    site = Site(stack.url)
+    site.sign_up(f"author{secrets.token_hex(3)}", secrets.token_urlsafe(16))
+    sandbox = site.wait_ready(site.start_lab("hello-lab", "first-steps")["id"])
+    with RemoteTerm(site, sandbox["id"]) as term:
+        term.hello()
+
+        def prepared():
+            said = term.run("kubectl -n example get configmap greeting -o jsonpath='{.data.message}'",
+                            "GREETING")
+            return "hello from the lab" in said
+        wait_for(prepared, 120, "the lesson's setup to leave its ConfigMap", interval=3.0)
+
+
 def test_the_learner_and_their_progress_outlive_a_restart_of_the_stack(stack, learner):
     assert getattr(stack, "sandbox_id", None), "the first test did not get as far as passing"
     stack.down()

@@ -47,6 +47,17 @@ def test_web_worker_and_beat_share_the_hosts_network_and_data_at_the_same_path()
         assert "ALL" in service["cap_drop"] and not service.get("privileged"), name
 
 
+def test_the_jail_runs_where_it_is_used_with_the_same_privileges_and_never_privileged():
+    services = _services()
+    web, worker = services["web"], services["worker"]
+    assert web["cap_add"] == worker["cap_add"] and web["security_opt"] == worker["security_opt"]
+    assert "systempaths=unconfined" in web["security_opt"]
+    assert any(opt.startswith("seccomp:") for opt in web["security_opt"])
+    assert "SYS_ADMIN" not in web["cap_add"]
+    for name in ("beat", "migrate"):
+        assert "cap_add" not in services[name], name
+
+
 def test_redis_and_postgres_are_published_on_loopback_only():
     services = _services()
     for name in ("redis", "postgres"):

@@ -123,6 +123,6 @@ def test_a_lesson_that_needs_a_full_cluster_offers_one_button(shop_web, ready_sa
         page.goto(lesson)
         page.wait_for_selector('#lab[data-state="ready"]', timeout=30000)
         assert _cluster_buttons(page) == ["Switch to your full cluster"]
-        why = page.locator('#lab [data-bind="why"]').inner_text()
-        assert "Run a Pod and read its log" in why and "replaces your current cluster" in why
+        assert "Run a Pod and read its log" in page.locator('#lab [data-bind="why"]').inner_text()
+        assert "replaces your current cluster" in page.locator('#lab [data-bind="replaces"]').inner_text()
         assert page.locator('#lab [data-bind="tier-label"]').inner_text() == "API cluster"

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from courses.course_files import load_course, split_code_blocks
+from courses.grading.checks import DEFAULT_SCRIPT_TIMEOUT
 from courses.rendering import render_markdown
 from tests.importers.test_import_killercoda import (
     SCENARIOS,
@@ -87,7 +88,7 @@ def test_a_verify_script_that_waits_for_a_rollout_gets_the_longest_timeout(katac
     assert ("WARNING: katacoda-legacy: step 1: the verify script waits for the cluster, so its "
             "check may take 120 s (timeout: 120)") in katacoda[1]
     meta, _ = lesson(containers[0], 1)
-    assert meta["exercises"][0]["checks"][0]["timeout"] == 15  # it only looks
+    assert meta["exercises"][0]["checks"][0]["timeout"] == DEFAULT_SCRIPT_TIMEOUT  # it only looks
 
 
 # Solutions in the text -------------------------------------------------------------------------

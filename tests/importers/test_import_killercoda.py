@@ -14,6 +14,7 @@ import yaml
 from django.core.management import call_command
 
 from courses.course_files import load_course, split_code_blocks, split_front_matter
+from courses.grading.checks import DEFAULT_SCRIPT_TIMEOUT
 from courses.importers.killercoda.markers import INTERRUPT_COMMENT
 from tests.processes import child_env
 
@@ -109,7 +110,7 @@ def test_it_makes_a_verify_script_a_script_check_with_the_steps_exec_code_as_sol
     assert exercise["title"] == "Create a namespace"
     assert exercise["checks"] == [{
         "kind": "script", "id": "verify", "title": "The step's task is done",
-        "script": "#!/bin/bash\nkubectl get namespace team-a\n", "timeout": 15}]
+        "script": "#!/bin/bash\nkubectl get namespace team-a\n", "timeout": DEFAULT_SCRIPT_TIMEOUT}]
     # `kubectl get namespaces -w` never ends, so it is not part of the solution.
     assert exercise["solution"]["commands"] == "kubectl create namespace team-a\nkubectl get namespaces"
     assert "runnable commands" in exercise["solution"]["explanation"]

@@ -3,6 +3,7 @@ page instructions, waits for the background script, solutions and hints in the t
 timeout a verify script needs."""
 import pytest
 
+from courses.grading.checks import DEFAULT_SCRIPT_TIMEOUT
 from courses.importers.killercoda.cleanup import (
     COPY_SENTENCE,
     RUN_SENTENCE,
@@ -130,13 +131,13 @@ def test_without_an_exercise_solution_sections_are_folded():
 
 
 @pytest.mark.parametrize("script, seconds", [
-    ("kubectl get deploy web", 15),
+    ("kubectl get deploy web", DEFAULT_SCRIPT_TIMEOUT),
     ("kubectl rollout status deploy/web --timeout=90s", 120),
     ("kubectl wait pod/web --for=condition=Ready", 120),
     ("k wait pod/web --for=condition=Ready", 120),
     ("for i in $(seq 30); do kubectl get pod web && exit 0; sleep 2; done; exit 1", 120),
     ("until kubectl get pod web; do :; done", 120),
-    ("for node in a b; do kubectl get node $node; done", 15),
+    ("for node in a b; do kubectl get node $node; done", DEFAULT_SCRIPT_TIMEOUT),
 ])
 def test_a_verify_script_that_waits_gets_the_longest_check_timeout(script, seconds):
     assert check_timeout(script) == seconds

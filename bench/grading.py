@@ -83,7 +83,7 @@ def run(env: LabEnv, args) -> dict:
     sandbox = Sandbox.objects.create(owner=user, tier="api", backend="kwok", state=State.READY,
                                      host=settings.LAB_HOST, cluster="k8slab-bench-grading",
                                      ready_at=timezone.now())
-    sandbox.kubeconfig = str(lifecycle._install_kubeconfig(sandbox, kubeconfig_src))
+    sandbox.kubeconfig = str(lifecycle.install_kubeconfig(sandbox, kubeconfig_src))
     sandbox.save()
     kubectl = str(Path(settings.TOOLCHAIN_BIN) / "kubectl")
     course = get_course(COURSE)

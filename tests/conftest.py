@@ -131,7 +131,7 @@ def make_ready_sandbox(api_cluster, user) -> Sandbox:
     sandbox = Sandbox.objects.create(owner=user, tier="api", backend="kwok", state=State.READY,
                                      host=settings.LAB_HOST, cluster=name + "-" + user.username[:3],
                                      ready_at=timezone.now())
-    sandbox.kubeconfig = str(lifecycle._install_kubeconfig(sandbox, kubeconfig))
+    sandbox.kubeconfig = str(lifecycle.install_kubeconfig(sandbox, kubeconfig))
     sandbox.save()
     return sandbox
 
@@ -141,7 +141,7 @@ def ready_sandbox(api_cluster, owner, transactional_db, settings):
     sandbox = make_ready_sandbox(api_cluster, owner)
     yield sandbox
     async_to_sync(registry.close_all)()
-    lifecycle._remove_files(sandbox)  # its jail's processes, cgroups and home mount too
+    lifecycle.remove_files(sandbox)  # its jail's processes, cgroups and home mount too
 
 
 def pytest_report_header(config):

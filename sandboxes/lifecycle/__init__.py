@@ -17,10 +17,6 @@ from sandboxes.lifecycle.records import SandboxRefused, install_kubeconfig, reco
 from sandboxes.lifecycle.starting import TOUCH_EVERY_SECONDS, reset, start, touch
 from sandboxes.lifecycle.stopping import delete, fail, stop, stop_now
 
-# The names the tests have long used for two helpers.
-_install_kubeconfig = install_kubeconfig
-_remove_files = remove_files
-
 __all__ = ["SandboxRefused", "TOUCH_EVERY_SECONDS", "create", "delete", "dispatch_queued", "fail",
            "host_load", "host_queue", "install_kubeconfig", "note_retry", "reap", "record",
            "refill_pools", "remove_files", "reset", "sandbox_dir", "send_task", "start", "stop",

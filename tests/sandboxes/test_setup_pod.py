@@ -61,10 +61,10 @@ def full_sandbox(full_cluster, owner, transactional_db, settings):
     sandbox = Sandbox.objects.create(owner=owner, tier="full", backend="kind", state=State.READY,
                                      host=settings.LAB_HOST, cluster=CLUSTER + "-sb",
                                      ready_at=timezone.now())
-    sandbox.kubeconfig = str(lifecycle._install_kubeconfig(sandbox, full_cluster))
+    sandbox.kubeconfig = str(lifecycle.install_kubeconfig(sandbox, full_cluster))
     sandbox.save()
     yield sandbox
-    lifecycle._remove_files(sandbox)
+    lifecycle.remove_files(sandbox)
 
 
 @pytest.mark.cluster

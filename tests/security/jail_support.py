@@ -55,7 +55,7 @@ def other_sandbox(api_cluster, other, transactional_db):
     sandbox = make_ready_sandbox(api_cluster, other)
     yield sandbox
     async_to_sync(end_terminal)(sandbox)
-    lifecycle._remove_files(sandbox)
+    lifecycle.remove_files(sandbox)
 
 
 @pytest.fixture

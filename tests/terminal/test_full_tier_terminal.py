@@ -24,7 +24,7 @@ def full_sandbox(kind_cluster, owner, transactional_db, settings):
     sandbox = Sandbox.objects.create(owner=owner, tier="full", backend="kind", state=State.READY,
                                      host=settings.LAB_HOST, cluster="k8slab-test-kind",
                                      ready_at=timezone.now())
-    sandbox.kubeconfig = str(lifecycle._install_kubeconfig(sandbox, kind_cluster))
+    sandbox.kubeconfig = str(lifecycle.install_kubeconfig(sandbox, kind_cluster))
     sandbox.save()
     yield sandbox
     async_to_sync(registry.close_all)()

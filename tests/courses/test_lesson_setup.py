@@ -139,3 +139,26 @@ def test_the_setup_runs_when_the_lab_starts_for_the_course_exactly_once(shop, ow
         assert LessonSetup.objects.filter(sandbox_id=sandbox.id).count() == 3
     finally:
         stop_all_and_wait()
+
+
+def test_another_learner_cannot_run_or_read_the_owners_setup(ready_sandbox, shop, client, owner,
+                                                             other):
+    """The setup endpoint acts only on the caller's own cluster: another learner's POST (even
+    `again=1`) neither runs nor forgets the owner's failed setup, and shows nothing of it; a
+    visitor who is not logged in is sent to log in."""
+    client.force_login(owner)
+    client.get(reverse("lesson", args=["shop", "flaky"]))
+    url = reverse("lesson-setup", args=["shop", "flaky"])
+    _wait_for(lambda: client.get(url).json()["state"] == "failed", "the setup to fail")
+    claims = LessonSetup.objects.filter(sandbox_id=ready_sandbox.id).count()
+
+    client.force_login(other)
+    for reply in (client.post(url, {"again": "1"}), client.post(url), client.get(url)):
+        assert reply.status_code == 200
+        assert reply.json()["state"] != "failed" and FLAKY_TAIL not in str(reply.json())
+    client.logout()
+    assert client.post(url, {"again": "1"}).status_code == 302
+
+    client.force_login(owner)
+    assert client.get(url).json()["state"] == "failed"
+    assert LessonSetup.objects.filter(sandbox_id=ready_sandbox.id).count() == claims
